@@ -1,0 +1,329 @@
+"""Checking one conjecture: encode, solve, then prove or refute with evidence.
+
+unsat -> ``valid``, with the strongest evidence we can produce (an exact certificate
+checked by ``prover.checker``; otherwise the agreement of Z3 and cvc5).
+sat -> a candidate counterexample: made exact (rational), re-checked on the claim's own
+expression tree, then realized as a concrete object whose statistics are recomputed from
+their definitions; only a confirmed violation is ``refuted``.
+Anything else -> ``unknown`` with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics as pystats
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from fractions import Fraction
+
+from . import __version__
+from . import expr as E
+from . import solvers
+from .conjecture import Conjecture
+from .encode import Problem, encode
+from .evaluate import Undecided, Undefined, exact_truth, float_term, margin, ExactEvaluator
+from .formula import holds
+from .poly import fraction_text
+
+DEFAULT_TIMEOUT = 60.0
+MARGINS = (Fraction(1, 4), Fraction(1, 16), Fraction(1, 64), Fraction(1, 256), Fraction(1, 1024))
+# two-sided 99% Student t quantile with 19 degrees of freedom (20 batches)
+T_QUANTILE_99_DF19 = 2.861
+EFFORTS = (1, 4)
+
+
+@dataclass
+class Outcome:
+    conjecture: Conjecture
+    certificate: dict
+    warnings: list[str] = field(default_factory=list)
+    solver_seconds: float = 0.0
+    confirm_seconds: float = 0.0
+    certify_seconds: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def verdict(self) -> str:
+        return self.certificate["verdict"]
+
+    @property
+    def trust(self) -> str | None:
+        return self.certificate.get("trust")
+
+
+def _solver_entry(r: solvers.SolverResult, role: str) -> dict:
+    entry = {"name": r.solver, "version": r.version, "result": r.result,
+             "seconds": round(r.seconds, 3), "role": role}
+    if r.reason:
+        entry["reason"] = r.reason
+    return entry
+
+
+def base_certificate(conj: Conjecture, problem: Problem) -> dict:
+    return {
+        "format": 1,
+        "id": conj.id,
+        "title": conj.title,
+        "source": conj.source,
+        "conjecture_sha256": conj.sha256(),
+        "encoding_sha256": problem.sha256(),
+        "model": {"name": conj.model, "params": conj.params},
+        "claim": E.to_text(conj.claim),
+        "assume": [E.to_text(a) for a in conj.assume],
+        "expect": conj.expect,
+        "prover_version": __version__,
+        "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "solvers": [],
+    }
+
+
+def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 20261127,
+          use_solvers: tuple[str, ...] = ("z3", "cvc5"), certify: bool = True) -> Outcome:
+    start = time.perf_counter()
+    timeout = timeout or conj.timeout or DEFAULT_TIMEOUT
+    instance = conj.instance()
+    problem = encode(instance, conj.claim, conj.assume)
+    cert = base_certificate(conj, problem)
+    out = Outcome(conj, cert)
+    primary, *others = use_solvers
+
+    # vacuity: are the model's constraints plus the assumptions satisfiable at all?
+    vac = solvers.solve(primary, problem.smtlib(negated=False), timeout)
+    out.solver_seconds += vac.seconds
+    cert["solvers"].append(_solver_entry(vac, "vacuity check: hypotheses satisfiable?"))
+    cert["vacuous"] = vac.result == "unsat"
+    if cert["vacuous"]:
+        out.warnings.append("the model constraints and assumptions are contradictory: "
+                            "the claim holds vacuously")
+
+    first = solvers.solve(primary, problem.smtlib(), timeout)
+    out.solver_seconds += first.seconds
+    cert["solvers"].append(_solver_entry(first, "negated claim"))
+    results = [first]
+    if first.result != "sat":
+        for name in others:
+            r = solvers.solve(name, problem.smtlib(), timeout)
+            out.solver_seconds += r.seconds
+            cert["solvers"].append(_solver_entry(r, "negated claim"))
+            results.append(r)
+
+    answers = {r.result for r in results} - {"unknown"}
+    if answers == {"unsat", "sat"}:
+        _unknown(cert, "the solvers disagree: " + ", ".join(f"{r.solver} says {r.result}"
+                                                            for r in results))
+        out.warnings.append("SOLVERS DISAGREE — verdict withheld")
+    elif "unsat" in answers:
+        agreeing = [r for r in results if r.result == "unsat"]
+        cert["verdict"] = "valid"
+        cert["trust"] = "solvers" if len(agreeing) >= 2 else "solver"
+        cert["proof"] = {"kind": "smt", "unsat": [r.solver for r in agreeing]}
+        if certify:
+            t0 = time.perf_counter()
+            from .certify import find_certificate
+            proof = find_certificate(problem, timeout=timeout)
+            out.certify_seconds = time.perf_counter() - t0
+            if proof is not None:
+                cert["proof"] = proof
+                cert["trust"] = "certificate"
+            else:
+                cert["proof"]["certificate_search"] = "no exact certificate found"
+    elif "sat" in answers:
+        sat_result = next(r for r in results if r.result == "sat")
+        _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_result)
+    else:
+        _unknown(cert, "; ".join(f"{r.solver}: {r.reason or r.result}" for r in results))
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+def _unknown(cert: dict, reason: str) -> None:
+    cert["verdict"] = "unknown"
+    cert["trust"] = None
+    cert["reason"] = reason
+
+
+# --- counterexamples ----------------------------------------------------------------------
+
+def rationalize(values: dict, variables: list[str]) -> list[dict[str, Fraction]]:
+    """Candidate exact points from a solver model: exact values as they are, algebraic
+    ones approximated by rationals of growing precision."""
+    exact, approx = {}, {}
+    for v in variables:
+        entry = values.get(v, {"exact": "0"})
+        if "exact" in entry:
+            exact[v] = Fraction(entry["exact"])
+        else:
+            approx[v] = Fraction(entry["approx"])
+    if not approx:
+        return [exact]
+    return [{**exact, **{k: x.limit_denominator(10 ** d) for k, x in approx.items()}}
+            for d in (2, 3, 4, 6, 9, 12, 18)]
+
+
+def is_counterexample(conj: Conjecture, instance, values: dict[str, Fraction]) -> bool:
+    """Exactly: a member of the family where every assumption holds and the claim fails."""
+    if not all(holds(a, values) for a in instance.constraints):
+        return False
+    try:
+        if not all(exact_truth(instance, values, a) for a in conj.assume):
+            return False
+        return not exact_truth(instance, values, conj.claim)
+    except (Undefined, Undecided, ZeroDivisionError):
+        return False
+
+
+def _env(instance, values: dict[str, Fraction], exact: bool = False) -> dict:
+    ev = ExactEvaluator(instance, values, 128)
+    env = {}
+    for name in instance.statistics:
+        try:
+            v = ev.statistic(name)
+        except (Undefined, Undecided):
+            continue
+        if not isinstance(v, Fraction):
+            v = (v.lo + v.hi) / 2
+            exact = False
+        env[name] = v if exact else float(v)
+    for name in instance.components:
+        env[name] = values[name] if exact else float(values[name])
+    return env
+
+
+def violation_margin(conj: Conjecture, env: dict, instance, exact: bool = False):
+    """> 0 when every assumption holds and the claim fails, by that much (at least)."""
+    parts = [-margin(conj.claim, env, instance, exact=exact)]
+    parts += [margin(a, env, instance, skip_equalities=True, exact=exact) for a in conj.assume]
+    return min(parts)
+
+
+def _simplify(conj, instance, values):
+    """Prefer short rationals when they still violate the claim by a similar margin."""
+    base = violation_margin(conj, _env(instance, values), instance)
+    for d in (10, 100, 1000, 10000):
+        nice = {k: v.limit_denominator(d) for k, v in values.items()}
+        if nice != values and is_counterexample(conj, instance, nice) and \
+                violation_margin(conj, _env(instance, nice), instance) >= base / 2:
+            return nice
+    return values
+
+
+def find_counterexample(conj, instance, problem, first, timeout, primary):
+    """Search (with growing margins, then without) for an exact counterexample."""
+    model_vars = list(instance.variables)
+    budget = max(2.0, min(10.0, timeout / 4))
+    tried = []
+    for delta in MARGINS + (None,):
+        text = problem.smtlib(search=True, margin=delta)
+        r = solvers.solve(primary, text, budget)
+        tried.append(r)
+        if r.result != "sat":
+            continue
+        for cand in rationalize(r.values, model_vars):
+            if is_counterexample(conj, instance, cand):
+                return _simplify(conj, instance, cand), tried
+    for cand in rationalize(first.values, model_vars):
+        if is_counterexample(conj, instance, cand):
+            return _simplify(conj, instance, cand), tried
+    return None, tried
+
+
+def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_result):
+    values, tried = find_counterexample(conj, instance, problem, sat_result, timeout, primary)
+    search_seconds = sum(r.seconds for r in tried)
+    out.solver_seconds += search_seconds
+    cert["solvers"].append({"name": primary, "version": tried[0].version if tried else "",
+                            "result": "sat" if values else "unknown",
+                            "seconds": round(search_seconds, 3),
+                            "role": f"counterexample search ({len(tried)} calls)"})
+    if values is None:
+        _unknown(cert, "the solver found a candidate, but no exact rational point violating "
+                       "the claim could be extracted from it")
+        return
+    t0 = time.perf_counter()
+    numeric = confirm(conj, instance, values, seed)
+    out.confirm_seconds = time.perf_counter() - t0
+    cert["counterexample"] = counterexample_record(conj, instance, values, numeric)
+    if numeric["confirmed"]:
+        cert["verdict"] = "refuted"
+        cert["trust"] = None
+    else:
+        _unknown(cert, "candidate counterexample not confirmed numerically: " + numeric["note"])
+
+
+def confirm(conj: Conjecture, instance, values: dict[str, Fraction], seed: int) -> dict:
+    """Rebuild the counterexample as a concrete object and recompute its statistics from
+    their definitions; confirmed only when that independent computation shows the
+    violation (exactly, or with a 99% confidence interval entirely on the violated side)."""
+    note = ""
+    for effort in EFFORTS:
+        evidence = instance.realize(values, seed=seed, effort=effort)
+        record = {"method": evidence.method, "seed": evidence.seed,
+                  "samples": evidence.samples, "realization": evidence.realization}
+        if evidence.exact is not None:
+            env = dict(evidence.exact)
+            exact_env = {k: v for k, v in env.items()}
+            try:
+                m = violation_margin(conj, exact_env, instance, exact=True)
+            except (KeyError, ZeroDivisionError) as exc:
+                record.update(confirmed=False, note=f"cannot evaluate the claim on the "
+                              f"realized statistics: {exc}")
+                return record
+            record.update(estimates={k: fraction_text(v) if isinstance(v, Fraction) else v
+                                     for k, v in sorted(env.items())},
+                          interval=[_num(m), _num(m)], confirmed=m > 0,
+                          note="exact computation from the realized object" if m > 0 else
+                          "the realized object does not violate the claim")
+            return record
+        batches = evidence.batch_estimates
+        per_batch = [violation_margin(conj, b, instance) for b in batches]
+        mean = pystats.fmean(per_batch)
+        half = T_QUANTILE_99_DF19 * pystats.stdev(per_batch) / math.sqrt(len(per_batch))
+        overall = violation_margin(conj, evidence.estimates, instance)
+        intervals = {}
+        for name in evidence.estimates:
+            xs = [b[name] for b in batches]
+            h = T_QUANTILE_99_DF19 * pystats.stdev(xs) / math.sqrt(len(xs))
+            intervals[name] = [round(pystats.fmean(xs) - h, 6), round(pystats.fmean(xs) + h, 6)]
+        record.update(estimates={k: round(v, 6) for k, v in sorted(evidence.estimates.items())},
+                      intervals=intervals, batches=len(batches),
+                      violation_estimate=round(overall, 6),
+                      interval=[round(mean - half, 6), round(mean + half, 6)],
+                      confidence=0.99)
+        if mean - half > 0 and not math.isnan(mean):
+            record.update(confirmed=True, note="the 99% interval of the violation margin "
+                          "lies above 0")
+            return record
+        note = (f"with {evidence.samples} simulated families the 99% interval of the "
+                f"violation margin is [{mean - half:.4g}, {mean + half:.4g}], not above 0")
+        record.update(confirmed=False, note=note)
+    return record
+
+
+def _num(x):
+    return fraction_text(x) if isinstance(x, Fraction) else x
+
+
+def counterexample_record(conj, instance, values, numeric) -> dict:
+    env = _env(instance, values, exact=True)
+    stats = {k: fraction_text(v) if isinstance(v, Fraction) else str(v)
+             for k, v in env.items() if k in instance.statistics}
+    try:
+        violation = -margin(conj.claim, env, instance, exact=True)
+    except (ZeroDivisionError, KeyError):
+        violation = None
+    claim_sides = []
+    if isinstance(conj.claim, E.Compare):
+        for op, left, right in zip(conj.claim.ops, conj.claim.operands, conj.claim.operands[1:]):
+            try:
+                claim_sides.append({"left": E.to_text(left), "op": op, "right": E.to_text(right),
+                                    "left_value": _num(float_term(left, env, instance, exact=True)),
+                                    "right_value": _num(float_term(right, env, instance, exact=True))})
+            except (ZeroDivisionError, KeyError):
+                pass
+    return {"values": {k: fraction_text(v) for k, v in values.items()},
+            "statistics": stats,
+            "violation": _num(violation) if violation is not None else None,
+            "sides": claim_sides,
+            "realization": numeric.pop("realization"),
+            "numeric_check": numeric}

@@ -1,0 +1,397 @@
+"""The ``prover`` command line: a thin layer over the library.
+
+Each command's docstring is its ``--help``. Errors become one clean line on stderr;
+``main(argv)`` returns the exit code (``sys.exit`` only at the edge), so tests call it
+directly. Heavy modules (z3, cvc5, sympy, numpy) are imported only by the commands that
+need them: ``prover --help`` and ``prover list`` start fast.
+
+Exit codes: check — 0 every verdict equals its expect, 1 a verdict differs, 2 input
+error; verify — 0 all pass, 1 any failed or stale; show — 2 unknown id; others — 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import datetime, timezone
+
+from . import __version__
+from .errors import InputError, ProverError
+
+
+def _out(args, text: str = "") -> None:
+    if not getattr(args, "quiet", False):
+        print(text)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _store(args):
+    from .store import DirectoryStore
+    return DirectoryStore(args.store)
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip()
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _age(created: str) -> str:
+    try:
+        then = datetime.fromisoformat(created)
+    except (TypeError, ValueError):
+        return "?"
+    secs = (datetime.now(timezone.utc) - then).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            return f"{int(secs // size)}{unit}"
+    return f"{max(0, int(secs))}s"
+
+
+def _verdict_text(doc: dict) -> str:
+    v = doc.get("verdict", "?")
+    if v == "valid" and doc.get("vacuous"):
+        return "valid (VACUOUS)"
+    if v == "unknown" and "disagree" in doc.get("reason", ""):
+        return "unknown (SOLVERS DISAGREE)"
+    return v
+
+
+# --- check ---------------------------------------------------------------------------
+
+def cmd_check(args) -> int:
+    """Check conjecture files and directories (default: conjectures/), write certificates.
+
+    Example:  prover check conjectures/twins/h2-at-most-2rDZ.toml
+
+    Exit: 0 every verdict equals its expect; 1 a verdict differs; 2 input error."""
+    from .conjecture import discover, load
+
+    found, errors = discover(args.paths or ["conjectures"])
+    conjectures, seen = [], {}
+    for path, root in found:
+        try:
+            conj = load(path, root)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        if conj.id in seen:
+            errors.append(InputError(f"duplicate id '{conj.id}' (also used by {seen[conj.id]}); "
+                                     "give one of them a distinct id = \"...\"", path=str(path)))
+            continue
+        seen[conj.id] = str(path)
+        conjectures.append(conj)
+    for exc in errors:
+        _err(f"error: {exc}")
+
+    store = _store(args)
+    results = []
+    interactive = sys.stderr.isatty() and not args.quiet
+    for outcome in _run_checks(conjectures, args):
+        doc = outcome.certificate
+        try:
+            store.save(doc)
+        except ProverError as exc:
+            _err(f"error: cannot store {doc['id']}: {exc}")
+            errors.append(exc)
+        results.append(outcome)
+        if interactive or args.verbose:
+            print(f"[{len(results)}/{len(conjectures)}] {doc['id']}: {_verdict_text(doc)} "
+                  f"({outcome.seconds:.1f} s)", file=sys.stderr)
+        for w in outcome.warnings:
+            _err(f"warning: {doc['id']}: {w}")
+
+    mismatches = [o for o in results if o.verdict != o.conjecture.expect]
+    if args.json:
+        print(json.dumps({"results": [_result_json(o) for o in results],
+                          "errors": [str(e) for e in errors]}, indent=2, sort_keys=True))
+    elif results:
+        rows = [[o.certificate["id"], _verdict_text(o.certificate), o.trust or "-",
+                 "ok" if o.verdict == o.conjecture.expect else f"EXPECTED {o.conjecture.expect}",
+                 f"{o.seconds:.2f}"] for o in results]
+        _out(args, _table(rows, ["id", "verdict", "trust", "expect", "seconds"]))
+        total = sum(o.seconds for o in results)
+        _out(args, f"\n{len(results)} checked in {total:.1f} s: "
+                   f"{sum(o.verdict == 'valid' for o in results)} valid, "
+                   f"{sum(o.verdict == 'refuted' for o in results)} refuted, "
+                   f"{sum(o.verdict == 'unknown' for o in results)} unknown; "
+                   f"{len(mismatches)} differ from expect; {len(errors)} input errors; "
+                   f"certificates in {args.store}/")
+    if errors:
+        return 2
+    return 1 if mismatches else 0
+
+
+def _result_json(o) -> dict:
+    c = o.certificate
+    return {"id": c["id"], "source": c["source"], "verdict": c["verdict"], "trust": c.get("trust"),
+            "expect": o.conjecture.expect, "matches_expect": o.verdict == o.conjecture.expect,
+            "vacuous": c.get("vacuous", False), "reason": c.get("reason"),
+            "seconds": round(o.seconds, 3), "solver_seconds": round(o.solver_seconds, 3),
+            "confirm_seconds": round(o.confirm_seconds, 3),
+            "certify_seconds": round(o.certify_seconds, 3)}
+
+
+def _check_one(conj, timeout):
+    from .check import check
+    return check(conj, timeout=timeout)
+
+
+def _run_checks(conjectures, args):
+    from . import solvers
+    solvers.preload()
+    if args.jobs <= 1 or len(conjectures) <= 1:
+        for conj in conjectures:
+            yield _check_one(conj, args.timeout)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(_check_one, conjectures, [args.timeout] * len(conjectures))
+
+
+# --- list / show -------------------------------------------------------------------------
+
+def cmd_list(args) -> int:
+    """One row per stored certificate: id, model, verdict, trust, age.
+
+    Example:  prover list --trust certificate --verdict valid"""
+    from .store import BadEntry
+
+    rows, docs, bad = [], [], []
+    for cid, doc in _store(args).entries():
+        if isinstance(doc, BadEntry):
+            bad.append(doc)
+            continue
+        if args.verdict and doc.get("verdict") != args.verdict:
+            continue
+        if args.trust and (doc.get("trust") or "none") != args.trust:
+            continue
+        if args.model and doc.get("model", {}).get("name") != args.model:
+            continue
+        docs.append(doc)
+        rows.append([cid, doc.get("model", {}).get("name", "?"), _verdict_text(doc),
+                     doc.get("trust") or "-", _age(doc.get("created", ""))])
+    for b in bad:
+        _err(f"warning: unreadable certificate {b.path}: {b.reason}")
+    if args.json:
+        print(json.dumps({"certificates": [
+            {"id": d["id"], "model": d.get("model", {}).get("name"), "verdict": d.get("verdict"),
+             "trust": d.get("trust"), "vacuous": d.get("vacuous", False),
+             "created": d.get("created")} for d in docs],
+            "unreadable": [{"id": b.id, "path": b.path, "reason": b.reason} for b in bad]},
+            indent=2, sort_keys=True))
+    elif rows:
+        _out(args, _table(rows, ["id", "model", "verdict", "trust", "age"]))
+    else:
+        _out(args, f"no certificates in {args.store}/" + (" match" if args.verdict or args.trust
+                                                         or args.model else ""))
+    return 0
+
+
+def cmd_show(args) -> int:
+    """Statement, family, verdict and evidence of one stored certificate, readably.
+
+    Example:  prover show twins/h2-at-most-2rDZ
+
+    Exit: 0; 2 when the id is unknown."""
+    from .errors import StoreError
+    from .show import render
+
+    store = _store(args)
+    try:
+        doc = store.fetch(args.id)
+    except (StoreError, InputError) as exc:
+        _err(f"error: {exc}")
+        return 2
+    if doc is None:
+        import difflib
+        close = difflib.get_close_matches(args.id, store.ids(), n=1)
+        _err(f"error: no certificate '{args.id}' in {args.store}/" +
+             (f"; did you mean '{close[0]}'?" if close else "; see `prover list`"))
+        return 2
+    if args.json:
+        print(json.dumps(doc, indent=2, sort_keys=True))
+    else:
+        print(render(doc))
+    return 0
+
+
+# --- verify ------------------------------------------------------------------------------
+
+def cmd_verify(args) -> int:
+    """Re-check stored certificates, trusting nothing from the first run.
+
+    Sources must be unchanged (else stale), proof certificates are re-checked exactly,
+    counterexamples re-evaluated exactly and re-confirmed numerically, and results
+    without a solver-free certificate are re-solved.
+
+    Example:  prover verify            (the whole store)
+
+    Exit: 0 all pass; 1 any failed or stale."""
+    from .verify import verify_store
+
+    reports = verify_store(_store(args), args.ids, timeout=args.timeout)
+    failed = [r for r in reports if r.status in ("failed", "stale")]
+    if args.json:
+        print(json.dumps({"results": [r.to_json() for r in reports],
+                          "passed": not failed}, indent=2, sort_keys=True))
+    else:
+        rows = [[r.id, r.status, r.detail] for r in reports]
+        if rows:
+            _out(args, _table(rows, ["id", "status", "detail"]))
+        unchecked = [r for r in reports if r.status == "unchecked"]
+        _out(args, f"\n{len(reports)} certificates: {len(reports) - len(failed) - len(unchecked)}"
+                   f" pass, {len(failed)} failed or stale, {len(unchecked)} could not be checked")
+    return 1 if failed else 0
+
+
+# --- models ------------------------------------------------------------------------------
+
+def cmd_models(args) -> int:
+    """List the models, or document one: family, parameters and defaults, statistics,
+    components, and why its proof side is sound.
+
+    Example:  prover models twins"""
+    from . import models
+
+    if not args.name:
+        rows = []
+        for name in models.names():
+            m = models.get(name)
+            rows.append([name, m.summary])
+        if args.json:
+            print(json.dumps({"models": [{"name": r[0], "summary": r[1]} for r in rows]},
+                             indent=2))
+        else:
+            print(_table(rows, ["model", "family"]))
+            print("\n`prover models NAME` documents one.")
+        return 0
+    try:
+        model = models.get(args.name)
+    except InputError as exc:
+        _err(f"error: {exc}")
+        return 2
+    inst = model.build(model.validate_params({}))
+    if args.json:
+        print(json.dumps({"name": model.name, "summary": model.summary, "doc": model.doc,
+                          "params": [{"name": p.name, "type": p.kind, "default": p.default,
+                                      "minimum": p.minimum, "maximum": p.maximum,
+                                      "description": p.description} for p in model.params],
+                          "statistics": {k: s.description for k, s in inst.statistics.items()},
+                          "components": inst.components}, indent=2, sort_keys=True))
+        return 0
+    print(f"{model.name} — {model.summary}\n")
+    print(model.doc)
+    print("\nParameters:")
+    for p in model.params:
+        rng = f" (range {p.minimum}..{p.maximum})" if p.minimum is not None else ""
+        default = json.dumps(p.default)
+        print(f"  {p.name} = {default}  — {p.description}{rng}")
+    print("\nStatistics (with default parameters):")
+    for name, s in inst.statistics.items():
+        print(f"  {name:10} {s.description}")
+    print("\nComponents (with default parameters): " + ", ".join(inst.components))
+    return 0
+
+
+# --- export ------------------------------------------------------------------------------
+
+def cmd_export(args) -> int:
+    """Export a stored result: a Coq proof (coqc checks it) or the SMT-LIB problem.
+
+    Example:  prover export twins/h2-at-most-2rDZ --to coq -o h2.v"""
+    from .export import export
+
+    try:
+        text = export(_store(args), args.id, args.to)
+    except ProverError as exc:
+        _err(f"error: {exc}")
+        return 2
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        _out(args, f"wrote {args.output}")
+    return 0
+
+
+# --- parser ------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", default="certificates", metavar="DIR",
+                        help="certificate store directory (default: certificates/)")
+    common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    common.add_argument("--timeout", type=float, default=None, metavar="S",
+                        help="seconds per solver call (default: the file's, else 60)")
+    common.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="conjectures checked in parallel (default 1)")
+    common.add_argument("-q", "--quiet", action="store_true", help="print less")
+    common.add_argument("-v", "--verbose", action="store_true", help="print more")
+
+    parser = argparse.ArgumentParser(
+        prog="prover", description=__doc__.split("\n\n")[0],
+        epilog="Exit codes: check 0 all verdicts as expected, 1 a verdict differs, 2 input "
+               "error; verify 0 all pass, 1 failed or stale; show 2 unknown id.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"prover {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name, func, help_text):
+        p = sub.add_parser(name, parents=[common], help=help_text.split("\n")[0],
+                           description=help_text,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("check", cmd_check, cmd_check.__doc__)
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
+    p = add("list", cmd_list, cmd_list.__doc__)
+    p.add_argument("--verdict", choices=["valid", "refuted", "unknown"])
+    p.add_argument("--trust", choices=["kernel", "certificate", "solvers", "solver", "none"])
+    p.add_argument("--model")
+    p = add("show", cmd_show, cmd_show.__doc__)
+    p.add_argument("id")
+    p = add("verify", cmd_verify, cmd_verify.__doc__)
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p = add("models", cmd_models, cmd_models.__doc__)
+    p.add_argument("name", nargs="?")
+    p = add("export", cmd_export, cmd_export.__doc__)
+    p.add_argument("id")
+    p.add_argument("--to", choices=["coq", "smtlib"], required=True)
+    p.add_argument("-o", "--output", metavar="FILE")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:       # argparse exits on --help and on usage errors
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    if args.jobs < 1:
+        _err("error: --jobs must be at least 1")
+        return 2
+    if args.timeout is not None and not 0 < args.timeout <= 3600:
+        _err("error: --timeout must be between 0 and 3600 seconds")
+        return 2
+    try:
+        return args.func(args)
+    except ProverError as exc:
+        _err(f"error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+

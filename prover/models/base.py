@@ -1,0 +1,166 @@
+"""What every model provides, and the shared machinery for parameters.
+
+A model module defines a ``Model`` subclass: its parameters (with defaults and ranges),
+and ``build(params)`` returning a ``ModelInstance``: variables, the proof-side
+constraints (a sound relaxation of the family), the statistics as exact ratios of
+polynomials (or as expressions in other statistics), and a realizer that turns exact
+values into a concrete object whose statistics are recomputed from their definitions.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable, Mapping
+
+from ..errors import InputError
+from ..poly import Poly
+
+
+@dataclass(frozen=True)
+class Atom:
+    """A polynomial constraint ``poly REL 0`` with REL in '>=', '>', '=='."""
+
+    poly: Poly
+    rel: str
+
+    def __post_init__(self):
+        if self.rel not in (">=", ">", "=="):
+            raise ValueError(f"bad relation {self.rel!r}")
+
+    def holds(self, values: Mapping[str, Fraction]) -> bool:
+        v = self.poly.evaluate(values)
+        return v > 0 if self.rel == ">" else v >= 0 if self.rel == ">=" else v == 0
+
+    def __str__(self) -> str:
+        return f"{self.poly} {self.rel} 0"
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A statistic ``num / den`` where ``den`` is provably positive under the constraints."""
+
+    num: Poly
+    den: Poly
+
+
+@dataclass(frozen=True)
+class Statistic:
+    name: str
+    description: str
+    ratio: Ratio | None = None        # exact ratio of polynomials in the variables
+    expression: str | None = None     # or: an expression in other statistics (trusted model text)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str                 # 'int' | 'bool' | 'int_or_inf'
+    default: Any
+    description: str
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def validate(self, value) -> Any:
+        """Return the validated value or raise InputError saying what would be valid."""
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise InputError(f"parameter '{self.name}' must be true or false, "
+                                 f"got {value!r}")
+            return value
+        if self.kind == "int_or_inf" and value == "inf":
+            return "inf"
+        if isinstance(value, bool) or not isinstance(value, int):
+            allowed = "an integer" + (' or "inf"' if self.kind == "int_or_inf" else "")
+            raise InputError(f"parameter '{self.name}' must be {allowed}"
+                             f"{self._range_text()}, got {value!r}")
+        if (self.minimum is not None and value < self.minimum) or \
+           (self.maximum is not None and value > self.maximum):
+            raise InputError(f"parameter '{self.name}' = {value} is out of range: "
+                             f"allowed{self._range_text()}")
+        return value
+
+    def _range_text(self) -> str:
+        if self.minimum is not None and self.maximum is not None:
+            return f" from {self.minimum} to {self.maximum}"
+        if self.minimum is not None:
+            return f" at least {self.minimum}"
+        return ""
+
+
+@dataclass
+class Evidence:
+    """What a realizer computed from a concrete object, independently of the model formulas.
+
+    Either ``exact`` (statistics recomputed exactly, e.g. by enumeration) or
+    ``estimates`` with ``batch_estimates`` (simulation; the caller builds confidence
+    intervals by the batch-means method), or both.
+    """
+
+    method: str
+    realization: dict
+    seed: int | None = None
+    samples: int | None = None
+    exact: dict[str, Fraction] | None = None
+    estimates: dict[str, float] | None = None
+    batch_estimates: list[dict[str, float]] | None = None
+
+
+@dataclass
+class ModelInstance:
+    model: "Model"
+    params: dict
+    variables: list[str]                 # every solver variable of the model
+    components: list[str]                # the variables a user may name in a claim
+    constraints: list[Atom]              # proof side: every real member satisfies them
+    statistics: dict[str, Statistic]
+    search_constraints: list[Atom] = field(default_factory=list)
+    # extra constraints used only when searching for counterexamples (normalisation,
+    # realizability); they may cut the relaxation down to realizable points but never
+    # take part in a proof.
+    unavailable: dict[str, str] = field(default_factory=dict)  # name -> why not here
+    realize: Callable[..., Evidence] | None = None
+
+    def names(self) -> list[str]:
+        return list(self.statistics) + list(self.components)
+
+
+class Model:
+    """Base class of a model module's model (see MODELS.md, "Adding a model")."""
+
+    name: str = ""
+    summary: str = ""
+    params: tuple[Param, ...] = ()
+
+    @property
+    def doc(self) -> str:
+        import sys
+        return (sys.modules[type(self).__module__].__doc__ or "").strip()
+
+    def validate_params(self, raw: Mapping[str, Any]) -> dict:
+        known = {p.name: p for p in self.params}
+        out = {}
+        for key, value in raw.items():
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else (
+                    f"; parameters of '{self.name}': {', '.join(known) or 'none'}")
+                err = InputError(f"unknown parameter '{key}' for model '{self.name}'{hint}")
+                err.param = key
+                raise err
+            try:
+                out[key] = known[key].validate(value)
+            except InputError as exc:
+                exc.param = key
+                raise
+        for p in self.params:
+            out.setdefault(p.name, p.default)
+        self.check_params(out)
+        return out
+
+    def check_params(self, params: dict) -> None:
+        """Cross-parameter validation; raise InputError."""
+
+    def build(self, params: dict) -> ModelInstance:
+        raise NotImplementedError

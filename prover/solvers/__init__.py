@@ -1,0 +1,99 @@
+"""Solver backends behind one isolated call.
+
+Each backend reads the problem as SMT-LIB 2 text (so no solver object ever leaves its
+backend) and answers ``sat`` with a model, ``unsat``, or ``unknown`` with a reason. Every
+call runs in a forked child process with a memory cap and a hard deadline: a solver
+crash, hang or memory blow-up costs one conjecture, never the batch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+
+BACKENDS = {"z3": "prover.solvers.z3_backend", "cvc5": "prover.solvers.cvc5_backend"}
+MEMORY_LIMIT = 6 * 1024 ** 3
+
+
+@dataclass
+class SolverResult:
+    solver: str
+    version: str
+    result: str                    # 'sat' | 'unsat' | 'unknown'
+    seconds: float
+    reason: str = ""
+    values: dict = field(default_factory=dict)   # var -> {'exact': 'p/q'} | {'approx': '1.414…'}
+
+
+def backend(name: str):
+    return importlib.import_module(BACKENDS[name])
+
+
+def available(name: str) -> bool:
+    try:
+        backend(name).load()
+        return True
+    except ImportError:
+        return False
+
+
+def _child(name: str, text: str, timeout: float, conn) -> None:
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    except (ImportError, ValueError, OSError):
+        pass
+    try:
+        conn.send(("ok", backend(name).run(text, timeout)))
+    except MemoryError:
+        conn.send(("error", "out of memory"))
+    except BaseException as exc:  # report, never crash the batch
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def solve(name: str, text: str, timeout: float) -> SolverResult:
+    """Run one backend on SMT-LIB ``text`` in an isolated child process."""
+    start = time.perf_counter()
+    try:
+        version = backend(name).version()
+    except ImportError as exc:
+        return SolverResult(name, "", "unknown", 0.0, f"{name} is not installed ({exc})")
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(name, text, timeout, child), daemon=True)
+    proc.start()
+    child.close()
+    outcome = None
+    if parent.poll(timeout + 5):
+        try:
+            outcome = parent.recv()
+        except EOFError:
+            outcome = None
+    if proc.is_alive():
+        proc.kill()
+    proc.join(1)
+    seconds = time.perf_counter() - start
+    if outcome is None:
+        if seconds >= timeout:
+            return SolverResult(name, version, "unknown", seconds, f"timeout after {timeout:g} s")
+        return SolverResult(name, version, "unknown", seconds,
+                            f"solver process died (exit code {proc.exitcode})")
+    status, payload = outcome
+    if status == "error":
+        return SolverResult(name, version, "unknown", seconds, payload)
+    return SolverResult(name, version, payload["result"], seconds,
+                        payload.get("reason", ""), payload.get("values", {}))
+
+
+def preload() -> None:
+    """Import the solver libraries once in the parent, so forked children start fast."""
+    for name in BACKENDS:
+        try:
+            backend(name).load()
+        except ImportError:
+            pass
