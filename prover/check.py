@@ -27,7 +27,7 @@ from .formula import holds
 from .poly import fraction_text
 
 DEFAULT_TIMEOUT = 60.0
-MARGINS = (Fraction(1, 4), Fraction(1, 16), Fraction(1, 64), Fraction(1, 256), Fraction(1, 1024))
+MARGINS = tuple(Fraction(1, 2 ** k) for k in (0, 1, 2, 4, 6, 8, 10))
 # two-sided 99% Student t quantile with 19 degrees of freedom (20 batches)
 T_QUANTILE_99_DF19 = 2.861
 EFFORTS = (1, 4)
@@ -209,7 +209,10 @@ def _simplify(conj, instance, values):
 
 
 def find_counterexample(conj, instance, problem, first, timeout, primary):
-    """Search (with growing margins, then without) for an exact counterexample."""
+    """Search (with margins from large to small, then none) for an exact counterexample.
+
+    ``first`` is the sat answer on the proof side; when the model's points are concrete
+    it is a candidate too (a relaxation's point is not, so the caller passes None)."""
     model_vars = list(instance.variables)
     budget = max(2.0, min(10.0, timeout / 4))
     tried = []
@@ -222,13 +225,20 @@ def find_counterexample(conj, instance, problem, first, timeout, primary):
         for cand in rationalize(r.values, model_vars):
             if is_counterexample(conj, instance, cand):
                 return _simplify(conj, instance, cand), tried
-    for cand in rationalize(first.values, model_vars):
-        if is_counterexample(conj, instance, cand):
-            return _simplify(conj, instance, cand), tried
+    if first is not None:
+        for cand in rationalize(first.values, model_vars):
+            if is_counterexample(conj, instance, cand):
+                return _simplify(conj, instance, cand), tried
     return None, tried
 
 
 def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_result):
+    relaxed = instance.concrete is not None
+    if relaxed:
+        # the proof side is a relaxation: search the concrete family instead
+        instance = instance.concrete
+        problem = encode(instance, conj.claim, conj.assume)
+        sat_result = None
     values, tried = find_counterexample(conj, instance, problem, sat_result, timeout, primary)
     search_seconds = sum(r.seconds for r in tried)
     out.solver_seconds += search_seconds
@@ -237,13 +247,19 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
                             "seconds": round(search_seconds, 3),
                             "role": f"counterexample search ({len(tried)} calls)"})
     if values is None:
-        _unknown(cert, "the solver found a candidate, but no exact rational point violating "
-                       "the claim could be extracted from it")
+        if relaxed:
+            _unknown(cert, "the relaxation admits a violation, but no concrete object "
+                           "violating the claim was found by the counterexample search")
+        else:
+            _unknown(cert, "the solver found a candidate, but no exact rational point "
+                           "violating the claim could be extracted from it")
         return
     t0 = time.perf_counter()
     numeric = confirm(conj, instance, values, seed)
     out.confirm_seconds = time.perf_counter() - t0
     cert["counterexample"] = counterexample_record(conj, instance, values, numeric)
+    if relaxed:
+        cert["counterexample"]["family"] = "concrete"
     if numeric["confirmed"]:
         cert["verdict"] = "refuted"
         cert["trust"] = None

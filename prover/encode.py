@@ -34,7 +34,7 @@ MAX_EXPONENT = 32
 @dataclass(frozen=True)
 class Term:
     num: Poly
-    den: tuple[tuple[int, int], ...] = ()   # ((factor index, exponent), ...) sorted
+    den: tuple[tuple[int, int], ...] = ()   # ((factor index, exponent), ...); see Encoder
 
 
 @dataclass
@@ -134,11 +134,27 @@ class Encoder:
         return self.factor_index[p]
 
     # terms ----------------------------------------------------------------------------
+    # A Term is num * prod(factor_k ^ e_k): positive exponents are denominators, negative
+    # ones multiply the numerator. Keeping both lets rDZ/rMZ cancel V_P exactly, so
+    # ratios of linear-fractional statistics stay linear after clearing.
     def den_poly(self, den) -> Poly:
         out = Poly.const(1)
         for idx, e in den:
             out = out * self.factors[idx] ** e
         return out
+
+    @staticmethod
+    def _combine(*dens) -> tuple:
+        acc: dict[int, int] = {}
+        for den in dens:
+            for k, e in den:
+                acc[k] = acc.get(k, 0) + e
+        return tuple(sorted((k, e) for k, e in acc.items() if e))
+
+    def materialize(self, t: Term) -> tuple[Poly, dict[int, int]]:
+        """(numerator polynomial, {factor: positive exponent}) of a term."""
+        num = t.num * self.den_poly(tuple((k, -e) for k, e in t.den if e < 0))
+        return num, {k: e for k, e in t.den if e > 0}
 
     def fresh(self, kind: str) -> Poly:
         self._aux += 1
@@ -206,42 +222,42 @@ class Encoder:
 
     def _align(self, a: Term, b: Term) -> tuple[Poly, Poly, tuple]:
         """Numerators of a and b over their common denominator (lcm of factor products)."""
-        da, db = dict(a.den), dict(b.den)
+        na, da = self.materialize(a)
+        nb, db = self.materialize(b)
         lcm = {k: max(da.get(k, 0), db.get(k, 0)) for k in set(da) | set(db)}
-        mult_a = {k: lcm[k] - da.get(k, 0) for k in lcm}
-        mult_b = {k: lcm[k] - db.get(k, 0) for k in lcm}
-        na = a.num * self.den_poly(tuple(mult_a.items()))
-        nb = b.num * self.den_poly(tuple(mult_b.items()))
+        na = na * self.den_poly(tuple((k, lcm[k] - da.get(k, 0)) for k in lcm))
+        nb = nb * self.den_poly(tuple((k, lcm[k] - db.get(k, 0)) for k in lcm))
         return na, nb, tuple(sorted((k, v) for k, v in lcm.items() if v))
 
     def _binop(self, e: E.BinOp) -> Term:
         a = self.term(e.left)
         if e.op == "^":
             n = self._integer_constant(e.right)
-            if n >= 0:
-                return Term(a.num ** n, tuple((k, v * n) for k, v in a.den))
-            inv = self._reciprocal(a, e.right.pos)
-            return Term(inv.num ** -n, tuple((k, v * -n) for k, v in inv.den))
+            if n < 0:
+                a, n = self._reciprocal(a, e.right.pos), -n
+            return Term(a.num ** n, tuple((k, v * n) for k, v in a.den))
         b = self.term(e.right)
         if e.op in "+-":
             na, nb, den = self._align(a, b)
             return Term(na + nb if e.op == "+" else na - nb, den)
-        if e.op == "*":
-            den = dict(a.den)
-            for k, v in b.den:
-                den[k] = den.get(k, 0) + v
-            return Term(a.num * b.num, tuple(sorted(den.items())))
-        # division: a * (1/b)
-        inv = self._reciprocal(b, e.right.pos)
-        den = dict(a.den)
-        for k, v in inv.den:
-            den[k] = den.get(k, 0) + v
-        return Term(a.num * inv.num, tuple(sorted(den.items())))
+        if e.op == "/":
+            b = self._reciprocal(b, e.right.pos)
+        return Term(a.num * b.num, self._combine(a.den, b.den))
 
     def _reciprocal(self, b: Term, pos: int) -> Term:
+        """1/b; b's factors change sign, and its numerator becomes a factor when its sign
+        is provable (else a quotient variable with a domain condition)."""
         if b.num.is_zero():
             raise ExprError("division by zero", pos)
-        return self.ratio_term(self.den_poly(b.den), b.num, pos)
+        flipped = tuple((k, -e) for k, e in b.den)
+        if b.num.is_constant():
+            return Term(Poly.const(1 / b.num.constant_value()), flipped)
+        if self.provably_positive(b.num):
+            return Term(Poly.const(1), self._combine(((self.factor(b.num), 1),), flipped))
+        if self.provably_positive(-b.num):
+            return Term(Poly.const(-1), self._combine(((self.factor(-b.num), 1),), flipped))
+        inv = self.ratio_term(Poly.const(1), b.num, pos)
+        return Term(inv.num, self._combine(inv.den, flipped))
 
     def _integer_constant(self, e: E.Expr) -> int:
         t = self.term(e)
@@ -255,27 +271,29 @@ class Encoder:
 
     def _call(self, e: E.Call) -> Term:
         args = [self.term(a) for a in e.args]
+        args = [self.materialize(a) for a in args]
         if e.func == "sqrt":
-            (a,) = args
-            if not a.den and a.num.is_constant() and a.num.constant_value() < 0:
+            (num, den), = args
+            if num.is_constant() and num.constant_value() < 0:
                 raise ExprError("square root of a negative constant", e.pos)
             s = self.fresh("sqrt")
             self.definitions.append(And((Atom(s, ">="),
-                                         Atom(s * s * self.den_poly(a.den) - a.num, "=="))))
+                                         Atom(s * s * self.den_poly(tuple(den.items())) - num,
+                                              "=="))))
             return Term(s)
         if e.func == "abs":
-            (a,) = args
+            (num, den), = args
             v = self.fresh("abs")
-            d = self.den_poly(a.den)
-            self.definitions.append(And((Atom(v, ">="), Or((Atom(v * d - a.num, "=="),
-                                                            Atom(v * d + a.num, "=="))))))
+            d = self.den_poly(tuple(den.items()))
+            self.definitions.append(And((Atom(v, ">="), Or((Atom(v * d - num, "=="),
+                                                            Atom(v * d + num, "=="))))))
             return Term(v)
         # min / max of several terms: m <= each (>= each), and equal to one of them
         m = self.fresh(e.func)
         bound, equal = [], []
-        for a in args:
-            d = self.den_poly(a.den)
-            diff = a.num - m * d        # sign of (a - m), scaled by d > 0
+        for num, den in args:
+            d = self.den_poly(tuple(den.items()))
+            diff = num - m * d          # sign of (a - m), scaled by d > 0
             bound.append(Atom(diff if e.func == "min" else -diff, ">="))
             equal.append(Atom(diff, "=="))
         self.definitions.append(And((conj(bound), disj(equal))))

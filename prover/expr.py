@@ -25,7 +25,8 @@ tree is kept as written (no constant folding; division by zero is the encoder's
 business) except that ``**`` becomes ``^`` and ``and``/``or`` chains are flattened.
 
 :func:`to_text` prints a tree in one canonical form, used to hash normalized
-conjectures; ``parse_formula(to_text(e)) == e`` holds for every parsed formula.
+conjectures; ``parse_formula(to_text(e)) == e`` holds for every parsed formula (short of
+the size limits: canonical spacing can lengthen text that was written without spaces).
 
 Hostile input is refused with :class:`~prover.errors.ExprError`, never RecursionError:
 text, token count, literal size, nesting and tree depth are all bounded (see the
@@ -45,7 +46,7 @@ from .errors import ExprError
 __all__ = [
     "Expr", "Num", "Name", "Neg", "BinOp", "Call", "Compare", "BoolOp", "Not", "Implies",
     "parse_formula", "parse_term", "names", "name_positions", "check_names", "to_text",
-    "FUNCTIONS", "KEYWORDS",
+    "FUNCTIONS", "KEYWORDS", "COMPARISONS",
     "MAX_LENGTH", "MAX_TOKENS", "MAX_NESTING", "MAX_DIGITS", "MAX_TREE_DEPTH",
 ]
 
@@ -75,7 +76,7 @@ _PRODUCT_OPS = ("*", "/")
 # Offsets are excluded from equality, hashing and repr: two trees that say the same
 # thing are equal however the text was spaced, and a failing test shows the structure.
 
-def _offset(default: int | tuple[int, ...] = 0):
+def _position(default: int | tuple[int, ...] = 0):
     return field(default=default, compare=False, repr=False, kw_only=True)
 
 
@@ -83,7 +84,7 @@ def _offset(default: int | tuple[int, ...] = 0):
 class Expr:
     """Base of every expression node; ``pos`` is the offset of the node's first character."""
 
-    pos: int = _offset()
+    pos: int = _position()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +115,7 @@ class BinOp(Expr):
     op: str
     left: Expr
     right: Expr
-    op_pos: int = _offset()
+    op_pos: int = _position()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,7 @@ class Compare(Expr):
 
     ops: tuple[str, ...]
     operands: tuple[Expr, ...]
-    op_pos: tuple[int, ...] = _offset(())
+    op_pos: tuple[int, ...] = _position(())
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +144,7 @@ class BoolOp(Expr):
 
     op: str
     operands: tuple[Expr, ...]
-    op_pos: tuple[int, ...] = _offset(())
+    op_pos: tuple[int, ...] = _position(())
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +160,7 @@ class Implies(Expr):
 
     left: Expr
     right: Expr
-    op_pos: int = _offset()
+    op_pos: int = _position()
 
 
 _BOOLEAN = (Compare, BoolOp, Not, Implies)
@@ -198,6 +199,8 @@ class _Token:
     value: Fraction | None = None
 
 
+# Only ASCII layout characters count as space; anything else invisible is reported.
+_WHITESPACE = " \t\n\r\f\v"
 _DIGITS = frozenset(string.digits)
 _NAME_START = frozenset(string.ascii_letters + "_")
 _NAME_CHARS = _NAME_START | _DIGITS
@@ -209,7 +212,7 @@ _CHAR_HINTS = {
     "−": "use '-'", "–": "use '-'", "×": "use '*'", "·": "use '*'", "÷": "use '/'",
     "²": "use '^2'", "&": "use 'and'", "|": "use 'or'", "!": "use 'not'",
     "[": "use '(' and ')'", "]": "use '(' and ')'", "{": "use '(' and ')'",
-    "}": "use '(' and ')'",
+    "}": "use '(' and ')'", "\u00a0": "use a plain space",
 }
 
 
@@ -218,7 +221,7 @@ def _tokenize(text: str) -> list[_Token]:
     i, n = 0, len(text)
     while i < n:
         c = text[i]
-        if c.isspace():
+        if c in _WHITESPACE:
             i += 1
             continue
         if len(tokens) == MAX_TOKENS:
@@ -303,8 +306,6 @@ def _number(text: str, start: int) -> _Token:
 # --------------------------------------------------------------------------- parser
 
 def _describe(token: _Token) -> str:
-    if token.kind == "end":
-        return "the end of the expression"
     text = token.text if len(token.text) <= 20 else token.text[:17] + "..."
     return f"'{text}'"
 
@@ -554,7 +555,7 @@ def _parse(text: str) -> Expr:
     if len(text) > MAX_LENGTH:
         raise ExprError(f"expression too long: {len(text)} characters "
                         f"(at most {MAX_LENGTH})", MAX_LENGTH)
-    if not text.strip():
+    if not text.strip(_WHITESPACE):
         raise ExprError("empty expression", 0)
     expr = _Parser(text).parse()
     _check_tree_depth(expr)
@@ -562,7 +563,7 @@ def _parse(text: str) -> Expr:
 
 
 def _first_offset(text: str) -> int:
-    return len(text) - len(text.lstrip())
+    return len(text) - len(text.lstrip(_WHITESPACE))
 
 
 def parse_formula(text: str) -> Expr:
@@ -654,9 +655,22 @@ def _decimal_places(value: Fraction) -> int | None:
     return max(twos, fives) if denominator == 1 else None
 
 
+# Beyond this many padding zeros a literal is written as digits 'e' exponent, so that
+# 1e-50 stays short and 1e999 does not print a thousand characters.
+_MAX_PADDING_ZEROS = 9
+
+
 def _decimal(value: Fraction) -> str:
+    """``value`` (non-negative, with a finite decimal expansion) as an exact literal."""
     places = _decimal_places(value)
     digits = str(value.numerator * 10 ** places // value.denominator)
+    significant = digits.rstrip("0")
+    if not significant:
+        return "0"
+    exponent = len(digits) - len(significant) - places  # value = significant * 10**exponent
+    padding = exponent if exponent >= 0 else -exponent - len(significant)
+    if padding > _MAX_PADDING_ZEROS:
+        return f"{significant}e{exponent}"
     if not places:
         return digits
     digits = digits.rjust(places + 1, "0")
@@ -685,7 +699,8 @@ def _precedence(expr: Expr) -> int:
 
 def to_text(expr: Expr) -> str:
     """Canonical text for ``expr``: single spaces around binary operators, comparisons
-    and keywords, only the parentheses the tree needs, exact decimal literals."""
+    and keywords, only the parentheses the tree needs, exact decimal literals
+    (``0.45``, ``1e-50``).  Deterministic, so it can be hashed."""
     def wrapped(child: Expr, needs_parentheses: bool) -> str:
         text = to_text(child)
         return f"({text})" if needs_parentheses else text

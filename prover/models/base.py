@@ -121,6 +121,10 @@ class ModelInstance:
     # take part in a proof.
     unavailable: dict[str, str] = field(default_factory=dict)  # name -> why not here
     realize: Callable[..., Evidence] | None = None
+    # When the proof side is a relaxation whose points need not be real members (e.g. a
+    # Gram-matrix relaxation), ``concrete`` is a second instance over concrete objects
+    # (same statistic names) used for the counterexample search and the realizer.
+    concrete: "ModelInstance | None" = None
 
     def names(self) -> list[str]:
         return list(self.statistics) + list(self.components)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -40,14 +39,14 @@ def available(name: str) -> bool:
         return False
 
 
-def _child(name: str, text: str, timeout: float, conn) -> None:
+def _child(func, args, conn) -> None:
     try:
         import resource
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     except (ImportError, ValueError, OSError):
         pass
     try:
-        conn.send(("ok", backend(name).run(text, timeout)))
+        conn.send(("ok", func(*args)))
     except MemoryError:
         conn.send(("error", "out of memory"))
     except BaseException as exc:  # report, never crash the batch
@@ -56,16 +55,13 @@ def _child(name: str, text: str, timeout: float, conn) -> None:
         conn.close()
 
 
-def solve(name: str, text: str, timeout: float) -> SolverResult:
-    """Run one backend on SMT-LIB ``text`` in an isolated child process."""
-    start = time.perf_counter()
-    try:
-        version = backend(name).version()
-    except ImportError as exc:
-        return SolverResult(name, "", "unknown", 0.0, f"{name} is not installed ({exc})")
+def run_isolated(func, args: tuple, timeout: float) -> tuple[str, object]:
+    """Run ``func(*args)`` in a forked child with a memory cap and a hard deadline.
+
+    Returns ("ok", result), ("error", message) or ("timeout", message)."""
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(name, text, timeout, child), daemon=True)
+    proc = ctx.Process(target=_child, args=(func, args, child), daemon=True)
     proc.start()
     child.close()
     outcome = None
@@ -77,15 +73,29 @@ def solve(name: str, text: str, timeout: float) -> SolverResult:
     if proc.is_alive():
         proc.kill()
     proc.join(1)
-    seconds = time.perf_counter() - start
+    parent.close()
     if outcome is None:
-        if seconds >= timeout:
-            return SolverResult(name, version, "unknown", seconds, f"timeout after {timeout:g} s")
-        return SolverResult(name, version, "unknown", seconds,
-                            f"solver process died (exit code {proc.exitcode})")
-    status, payload = outcome
-    if status == "error":
-        return SolverResult(name, version, "unknown", seconds, payload)
+        if proc.exitcode in (None, -9) or proc.exitcode == 0:
+            return "timeout", f"timeout after {timeout:g} s"
+        return "error", f"process died (exit code {proc.exitcode})"
+    return outcome
+
+
+def _run_backend(name: str, text: str, timeout: float) -> dict:
+    return backend(name).run(text, timeout)
+
+
+def solve(name: str, text: str, timeout: float) -> SolverResult:
+    """Run one backend on SMT-LIB ``text`` in an isolated child process."""
+    start = time.perf_counter()
+    try:
+        version = backend(name).version()
+    except ImportError as exc:
+        return SolverResult(name, "", "unknown", 0.0, f"{name} is not installed ({exc})")
+    status, payload = run_isolated(_run_backend, (name, text, timeout), timeout)
+    seconds = time.perf_counter() - start
+    if status != "ok":
+        return SolverResult(name, version, "unknown", seconds, str(payload))
     return SolverResult(name, version, payload["result"], seconds,
                         payload.get("reason", ""), payload.get("values", {}))
 

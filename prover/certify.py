@@ -1,0 +1,135 @@
+"""Searching for proof certificates that ``prover.checker`` verifies without any solver.
+
+For each case of the negated problem (see ``checker``), the unknown multipliers of a
+Positivstellensatz identity enter linearly, so finding them is a linear feasibility
+problem: products of up to two inequality atoms with multipliers >= 0, polynomial
+multipliers of the equality atoms, and a constant c >= 0, normalised so that c plus the
+multipliers of strict products sum to 1. Z3's exact simplex solves it (untrusted
+search, exact rational answer); the checker then verifies the identity by itself.
+
+Degree 1 (Farkas/Motzkin multipliers) is complete for linear problems; degree 2 products
+(Pólya/Handelman style) cover the polynomial claims of the puzzle models.
+"""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+
+from .checker import CertificateError, cases_of, check_case
+from .models.base import Atom
+from .poly import ONE_MONOMIAL, Poly, fraction_text, monomial_degree
+
+MAX_PRODUCTS = 4000
+
+
+def _monomials_up_to(variables: list[str], degree: int):
+    out = [ONE_MONOMIAL]
+    for d in range(1, degree + 1):
+        for combo in itertools.combinations_with_replacement(sorted(variables), d):
+            exps: dict[str, int] = {}
+            for v in combo:
+                exps[v] = exps.get(v, 0) + 1
+            out.append(tuple(sorted(exps.items())))
+    return out
+
+
+def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict | None:
+    """Runs in an isolated child: the LP for one case at one product degree."""
+    import z3
+
+    ineq = [i for i, a in enumerate(atoms) if a.rel in (">=", ">")]
+    eqs = [i for i, a in enumerate(atoms) if a.rel == "=="]
+    top = max([a.poly.degree() for a in atoms] + [1])
+    products = [(i,) for i in ineq]
+    if degree >= 2:
+        products += [(i, j) for i, j in itertools.combinations_with_replacement(ineq, 2)]
+        top = max([top] + [sum(atoms[i].poly.degree() for i in prod)
+                           for prod in products if len(prod) == 2])
+    if len(products) > MAX_PRODUCTS:
+        return None
+    ctx = z3.Context()
+    s = z3.SolverFor("QF_LRA", ctx=ctx)
+    s.set("timeout", max(1, int(timeout * 1000)))
+    rows: dict = {}
+
+    def add(poly: Poly, var):
+        for m, c in poly.terms.items():
+            rows.setdefault(m, []).append((c, var))
+
+    lam = []
+    for n, prod in enumerate(products):
+        v = z3.Real(f"l{n}", ctx)
+        s.add(v >= 0)
+        lam.append(v)
+        p = Poly.const(1)
+        for i in prod:
+            p = p * atoms[i].poly
+        add(p, v)
+    variables = sorted({x for a in atoms for x in a.poly.variables()})
+    eq_mults = []
+    for k in eqs:
+        room = top - atoms[k].poly.degree()
+        monos = _monomials_up_to(variables, room) if room >= 0 else []
+        coeffs = []
+        for n, m in enumerate(monos):
+            v = z3.Real(f"q{k}_{n}", ctx)
+            coeffs.append((m, v))
+            add(atoms[k].poly * Poly({m: 1}), v)
+        eq_mults.append((k, coeffs))
+    c = z3.Real("c", ctx)
+    s.add(c >= 0)
+    add(Poly.const(1), c)
+    for m, entries in rows.items():
+        s.add(z3.Sum([z3.RealVal(str(coef), ctx) * v for coef, v in entries]) == 0)
+    strict = [lam[n] for n, prod in enumerate(products) if all(atoms[i].rel == ">" for i in prod)]
+    s.add(z3.Sum([c] + strict) == 1)
+    if s.check() != z3.sat:
+        return None
+    model = s.model()
+
+    def val(v) -> Fraction:
+        r = model.eval(v, model_completion=True)
+        return Fraction(r.numerator_as_long(), r.denominator_as_long())
+
+    out = {"products": [], "equalities": [], "constant": fraction_text(val(c))}
+    for prod, v in zip(products, lam):
+        x = val(v)
+        if x:
+            out["products"].append({"atoms": list(prod), "multiplier": fraction_text(x)})
+    for k, coeffs in eq_mults:
+        q = Poly({m: val(v) for m, v in coeffs})
+        if not q.is_zero():
+            out["equalities"].append({"atom": k, "multiplier": q.to_json()})
+    return out
+
+
+def find_certificate(problem, timeout: float = 60.0) -> dict | None:
+    """A checked farkas/polya certificate for the problem, or None."""
+    from .solvers import run_isolated
+
+    try:
+        cases = cases_of(problem)
+    except CertificateError:
+        return None
+    linear = problem.is_linear()
+    degrees = (1,) if linear else (1, 2)
+    certs = []
+    used = 1
+    for atoms in cases:
+        found = None
+        for degree in degrees:
+            status, result = run_isolated(_search_case, (atoms, degree, timeout), timeout)
+            if status == "ok" and result is not None:
+                try:
+                    check_case(atoms, result)
+                except CertificateError:
+                    continue
+                found = result
+                used = max(used, degree)
+                break
+        if found is None:
+            return None
+        certs.append(found)
+    return {"kind": "farkas" if used == 1 else "polya", "cases": certs,
+            "checker": "prover.checker (exact rational arithmetic, no solver)"}

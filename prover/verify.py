@@ -1,0 +1,168 @@
+"""Re-checking stored certificates with no trust in the run that wrote them.
+
+For each certificate: the source file must still hold the same conjecture (else
+*stale*); the problem is rebuilt from the source, never read from the certificate; a
+farkas/polya proof is re-checked by ``prover.checker`` (no solver needed); a ``valid``
+resting on solvers is re-solved; a counterexample is re-evaluated exactly from its stored
+values (model constraints, assumptions, the claim, every stored statistic) and re-realized
+with its stored seed, and must be confirmed again with the same estimates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .errors import InputError, ProverError
+from .store import BadEntry
+
+ESTIMATE_TOLERANCE = 1e-6
+
+
+@dataclass
+class Report:
+    id: str
+    status: str        # 'pass' | 'failed' | 'stale' | 'unchecked'
+    detail: str
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "status": self.status, "detail": self.detail}
+
+
+def verify_store(store, ids: list[str] | None = None, timeout: float | None = None) -> list[Report]:
+    reports = []
+    if ids:
+        for cid in ids:
+            try:
+                doc = store.fetch(cid)
+            except ProverError as exc:
+                reports.append(Report(cid, "failed", f"unreadable: {exc}"))
+                continue
+            if doc is None:
+                reports.append(Report(cid, "failed", "no such certificate"))
+                continue
+            reports.append(verify_one(doc, timeout))
+        return reports
+    for cid, doc in store.entries():
+        if isinstance(doc, BadEntry):
+            reports.append(Report(cid, "failed", f"unreadable: {doc.reason}"))
+        else:
+            reports.append(verify_one(doc, timeout))
+    return reports
+
+
+def verify_one(doc: dict, timeout: float | None = None) -> Report:
+    cid = str(doc.get("id", "?"))
+    try:
+        return _verify(doc, timeout)
+    except ProverError as exc:
+        return Report(cid, "failed", str(exc))
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        return Report(cid, "failed", f"malformed certificate: {type(exc).__name__}: {exc}")
+
+
+def _verify(doc: dict, timeout: float | None) -> Report:
+    from .conjecture import load
+    from .encode import encode
+
+    cid = doc["id"]
+    source = doc.get("source")
+    if not isinstance(source, str):
+        return Report(cid, "failed", "certificate has no source path")
+    try:
+        conj = load(source)
+    except InputError as exc:
+        if "no such file" in str(exc) or "cannot read" in str(exc):
+            return Report(cid, "stale", f"source {source} is gone")
+        return Report(cid, "stale", f"source no longer loads: {exc}")
+    if conj.sha256() != doc.get("conjecture_sha256"):
+        return Report(cid, "stale", f"{source} changed since the certificate was made; "
+                                    "run `prover check` on it")
+    if conj.id != cid:
+        return Report(cid, "stale", f"{source} now has id '{conj.id}'")
+    instance = conj.instance()
+    problem = encode(instance, conj.claim, conj.assume)
+    if problem.sha256() != doc.get("encoding_sha256"):
+        return Report(cid, "stale", "the encoding differs from the stored one (prover "
+                                    "changed); re-run `prover check`")
+    verdict = doc.get("verdict")
+    if verdict == "valid":
+        return _verify_valid(cid, doc, problem, timeout)
+    if verdict == "refuted":
+        return _verify_refuted(cid, doc, conj, instance)
+    if verdict == "unknown":
+        return Report(cid, "pass", "verdict unknown: nothing is claimed")
+    return Report(cid, "failed", f"unrecognised verdict {verdict!r}")
+
+
+def _verify_valid(cid, doc, problem, timeout) -> Report:
+    proof = doc.get("proof") or {}
+    kind = proof.get("kind")
+    trust = doc.get("trust")
+    if kind in ("farkas", "polya"):
+        from .checker import CertificateError, check_proof
+        try:
+            summary = check_proof(problem, proof)
+        except CertificateError as exc:
+            return Report(cid, "failed", f"certificate rejected: {exc}")
+        if trust not in ("certificate", "kernel"):
+            return Report(cid, "failed", f"trust '{trust}' does not match a checked certificate")
+        return Report(cid, "pass", summary)
+    if trust in ("certificate", "kernel"):
+        return Report(cid, "failed", f"trust '{trust}' claimed without a certificate")
+    # no solver-free certificate: re-solve
+    from . import solvers
+    names = [n for n in ("z3", "cvc5") if solvers.available(n)]
+    if not names:
+        return Report(cid, "unchecked", "valid by solvers only, and neither z3 nor cvc5 is "
+                                        "importable here")
+    results = [solvers.solve(n, problem.smtlib(), timeout or 60.0) for n in names]
+    said = ", ".join(f"{r.solver}: {r.result}" for r in results)
+    if any(r.result == "sat" for r in results):
+        return Report(cid, "failed", f"re-solving found the negated claim satisfiable ({said})")
+    if not any(r.result == "unsat" for r in results):
+        return Report(cid, "unchecked", f"re-solving gave no answer ({said})")
+    if trust == "solvers" and sum(r.result == "unsat" for r in results) < 2:
+        return Report(cid, "unchecked", f"trust 'solvers' needs both to answer unsat ({said})")
+    return Report(cid, "pass", f"re-solved: {said}")
+
+
+def _verify_refuted(cid, doc, conj, instance) -> Report:
+    from .check import confirm, counterexample_record, is_counterexample
+    from .store import str_to_fraction
+
+    ce = doc.get("counterexample") or {}
+    if ce.get("family") == "concrete":
+        if instance.concrete is None:
+            return Report(cid, "failed", "counterexample on a concrete family the model lacks")
+        instance = instance.concrete
+    stored_values = ce.get("values") or {}
+    if set(stored_values) != set(instance.variables):
+        return Report(cid, "failed", "the counterexample does not give exactly the model's "
+                                     "variables")
+    values = {k: str_to_fraction(v) for k, v in stored_values.items()}
+    if not is_counterexample(conj, instance, values):
+        return Report(cid, "failed", "the stored values do not violate the claim exactly")
+    numeric = ce.get("numeric_check") or {}
+    seed = numeric.get("seed")
+    fresh_numeric = confirm(conj, instance, values, seed if seed is not None else 0)
+    fresh = counterexample_record(conj, instance, values, dict(fresh_numeric))
+    for key in ("statistics", "violation"):
+        if fresh[key] != ce.get(key):
+            return Report(cid, "failed", f"stored {key} differ from the exact recomputation")
+    if fresh["realization"] != ce.get("realization"):
+        return Report(cid, "failed", "stored realization differs from the rebuilt one")
+    if not fresh_numeric["confirmed"]:
+        return Report(cid, "failed", "numeric re-confirmation failed: " + fresh_numeric["note"])
+    old_est = numeric.get("estimates") or {}
+    new_est = fresh["numeric_check"].get("estimates") or {}
+    for name, value in old_est.items():
+        new = new_est.get(name)
+        if isinstance(value, (int, float)) and isinstance(new, (int, float)):
+            if not math.isclose(value, new, rel_tol=ESTIMATE_TOLERANCE, abs_tol=1e-6):
+                return Report(cid, "failed", f"estimate of {name} not reproduced "
+                                             f"({value} stored, {new} now)")
+        elif value != new:
+            return Report(cid, "failed", f"estimate of {name} not reproduced")
+    return Report(cid, "pass", "counterexample re-checked exactly and re-confirmed: "
+                               + fresh_numeric["note"])
