@@ -209,20 +209,25 @@ def _simplify(conj, instance, values):
 
 
 def find_counterexample(conj, instance, problem, first, timeout, primary):
-    """Search (with margins from large to small, then none) for an exact counterexample.
+    """Search for an exact counterexample: simplest restrictions of the family first
+    (``search_tiers``) with clear margins, then the whole family with margins from large
+    to small, then none.
 
     ``first`` is the sat answer on the proof side; when the model's points are concrete
     it is a candidate too (a relaxation's point is not, so the caller passes None)."""
     model_vars = list(instance.variables)
     budget = max(2.0, min(10.0, timeout / 4))
+    ladders = [(tier, [m for m in MARGINS if m >= Fraction(1, 64)])
+               for tier in instance.search_tiers]
+    ladders.append(([], list(MARGINS) + [None]))
     tried = []
-    for delta in MARGINS + (None,):
-        text = problem.smtlib(search=True, margin=delta)
-        r = solvers.solve(primary, text, budget)
-        tried.append(r)
-        if r.result != "sat":
+    for tier, margins in ladders:
+        texts = [problem.smtlib(search=True, margin=m, extra=tier) for m in margins]
+        results = solvers.solve_until_sat(primary, texts, budget)
+        tried += results
+        if results[-1].result != "sat":
             continue
-        for cand in rationalize(r.values, model_vars):
+        for cand in rationalize(results[-1].values, model_vars):
             if is_counterexample(conj, instance, cand):
                 return _simplify(conj, instance, cand), tried
     if first is not None:
@@ -320,6 +325,20 @@ def _num(x):
     return fraction_text(x) if isinstance(x, Fraction) else x
 
 
+def _comparisons(e: E.Expr):
+    """Every comparison in a formula, left to right."""
+    if isinstance(e, E.Compare):
+        yield e
+    elif isinstance(e, E.BoolOp):
+        for x in e.operands:
+            yield from _comparisons(x)
+    elif isinstance(e, E.Not):
+        yield from _comparisons(e.operand)
+    elif isinstance(e, E.Implies):
+        yield from _comparisons(e.left)
+        yield from _comparisons(e.right)
+
+
 def counterexample_record(conj, instance, values, numeric) -> dict:
     env = _env(instance, values, exact=True)
     stats = {k: fraction_text(v) if isinstance(v, Fraction) else str(v)
@@ -329,8 +348,8 @@ def counterexample_record(conj, instance, values, numeric) -> dict:
     except (ZeroDivisionError, KeyError):
         violation = None
     claim_sides = []
-    if isinstance(conj.claim, E.Compare):
-        for op, left, right in zip(conj.claim.ops, conj.claim.operands, conj.claim.operands[1:]):
+    for node in _comparisons(conj.claim):
+        for op, left, right in zip(node.ops, node.operands, node.operands[1:]):
             try:
                 claim_sides.append({"left": E.to_text(left), "op": op, "right": E.to_text(right),
                                     "left_value": _num(float_term(left, env, instance, exact=True)),

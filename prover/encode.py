@@ -63,7 +63,7 @@ class Problem:
                    for a in atoms(f))
 
     def smtlib(self, *, negated: bool = True, search: bool = False,
-               margin: Fraction | None = None) -> str:
+               margin: Fraction | None = None, extra: list[Atom] = ()) -> str:
         """SMT-LIB 2 text of the problem (with the claim negated unless ``negated=False``,
         which gives the vacuity check: are the hypotheses satisfiable?).
 
@@ -80,7 +80,7 @@ class Problem:
             goal = strengthen(goal, margin)
         body += assumptions
         if search:
-            body += self.search_constraints
+            body += self.search_constraints + list(extra)
         if negated:
             body.append(goal)
         lines += [f"(assert {to_smtlib(f)})" for f in body if f != TRUE]

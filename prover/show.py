@@ -117,7 +117,7 @@ def _counterexample_lines(doc: dict) -> list[str]:
                  + (" (all other components 0)" if len(nonzero) < len(ce.get("values", {})) else ""))
     sides = ce.get("sides") or []
     if sides:
-        parts = [f"{s['left']} = {_num(s['left_value'])} while {s['right']} = "
+        parts = [f"{s['left']} = {_num(s['left_value'])} and {s['right']} = "
                  f"{_num(s['right_value'])}" for s in sides]
         lines.append("  Here " + "; ".join(parts) + f", so `{doc.get('claim')}` fails"
                      + (f" by {_num(ce['violation'])}." if ce.get("violation") is not None else "."))

@@ -119,6 +119,9 @@ class ModelInstance:
     # extra constraints used only when searching for counterexamples (normalisation,
     # realizability); they may cut the relaxation down to realizable points but never
     # take part in a proof.
+    # optional restrictions tried first when searching, simplest first (e.g. only
+    # low-order components), so that counterexamples are as readable as possible
+    search_tiers: list[list[Atom]] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)  # name -> why not here
     realize: Callable[..., Evidence] | None = None
     # When the proof side is a relaxation whose points need not be real members (e.g. a

@@ -119,6 +119,8 @@ class Twins(Model):
             constraints=constraints, statistics=stats,
             # statistics are scale-free: searching on V_P = 1 loses no counterexample
             search_constraints=[Atom(vp - 1, "==")],
+            search_tiers=[[Atom(v[n], "==") for n, i, j in genetic if i + j > order]
+                          for order in (1, 2) if order < params["max_order"]],
             unavailable=unavailable, realize=_realize)
 
 

@@ -100,6 +100,34 @@ def solve(name: str, text: str, timeout: float) -> SolverResult:
                         payload.get("reason", ""), payload.get("values", {}))
 
 
+def _run_until_sat(name: str, texts: list[str], timeout: float) -> list[dict]:
+    answers = []
+    for text in texts:
+        start = time.perf_counter()
+        answer = backend(name).run(text, timeout)
+        answer["seconds"] = time.perf_counter() - start
+        answers.append(answer)
+        if answer["result"] == "sat":
+            break
+    return answers
+
+
+def solve_until_sat(name: str, texts: list[str], timeout: float) -> list[SolverResult]:
+    """Solve ``texts`` in order in one isolated child, stopping at the first sat
+    (one process for a whole counterexample search ladder)."""
+    try:
+        version = backend(name).version()
+    except ImportError as exc:
+        return [SolverResult(name, "", "unknown", 0.0, f"{name} is not installed ({exc})")]
+    start = time.perf_counter()
+    status, payload = run_isolated(_run_until_sat, (name, texts, timeout),
+                                   timeout * len(texts))
+    if status != "ok":
+        return [SolverResult(name, version, "unknown", time.perf_counter() - start, str(payload))]
+    return [SolverResult(name, version, a["result"], a["seconds"], a.get("reason", ""),
+                         a.get("values", {})) for a in payload]
+
+
 def preload() -> None:
     """Import the solver libraries once in the parent, so forked children start fast."""
     for name in BACKENDS:
