@@ -86,27 +86,21 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
     problem = encode(instance, conj.claim, conj.assume)
     cert = base_certificate(conj, problem)
     out = Outcome(conj, cert)
-    primary, *others = use_solvers
+    primary = use_solvers[0]
 
-    # vacuity: are the model's constraints plus the assumptions satisfiable at all?
-    vac = solvers.solve(primary, problem.smtlib(negated=False), timeout)
-    out.solver_seconds += vac.seconds
+    # all at once (one child each): the vacuity check (are the model's constraints plus
+    # the assumptions satisfiable at all?) and every solver on the negated claim
+    negated = problem.smtlib()
+    calls = [(primary, problem.smtlib(negated=False))] + [(n, negated) for n in use_solvers]
+    vac, *results = solvers.solve_many(calls, timeout)
+    out.solver_seconds += max(r.seconds for r in [vac, *results])
     cert["solvers"].append(_solver_entry(vac, "vacuity check: hypotheses satisfiable?"))
     cert["vacuous"] = vac.result == "unsat"
     if cert["vacuous"]:
         out.warnings.append("the model constraints and assumptions are contradictory: "
                             "the claim holds vacuously")
-
-    first = solvers.solve(primary, problem.smtlib(), timeout)
-    out.solver_seconds += first.seconds
-    cert["solvers"].append(_solver_entry(first, "negated claim"))
-    results = [first]
-    if first.result != "sat":
-        for name in others:
-            r = solvers.solve(name, problem.smtlib(), timeout)
-            out.solver_seconds += r.seconds
-            cert["solvers"].append(_solver_entry(r, "negated claim"))
-            results.append(r)
+    for r in results:
+        cert["solvers"].append(_solver_entry(r, "negated claim"))
 
     answers = {r.result for r in results} - {"unknown"}
     if answers == {"unsat", "sat"}:

@@ -394,4 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+    except BrokenPipeError:         # e.g. `prover list | head`
+        sys.stderr.close()
+        return 0
 

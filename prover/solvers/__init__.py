@@ -55,30 +55,41 @@ def _child(func, args, conn) -> None:
         conn.close()
 
 
+class _Job:
+    """A function running in a forked child with a memory cap and a hard deadline."""
+
+    def __init__(self, func, args: tuple, timeout: float):
+        ctx = multiprocessing.get_context("fork")
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout + 5
+        self.conn, child = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_child, args=(func, args, child), daemon=True)
+        self.proc.start()
+        child.close()
+
+    def result(self) -> tuple[str, object]:
+        outcome = None
+        if self.conn.poll(max(0.0, self.deadline - time.monotonic())):
+            try:
+                outcome = self.conn.recv()
+            except EOFError:
+                outcome = None
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(1)
+        self.conn.close()
+        if outcome is None:
+            if self.proc.exitcode in (None, -9, 0):
+                return "timeout", f"timeout after {self.timeout:g} s"
+            return "error", f"process died (exit code {self.proc.exitcode})"
+        return outcome
+
+
 def run_isolated(func, args: tuple, timeout: float) -> tuple[str, object]:
     """Run ``func(*args)`` in a forked child with a memory cap and a hard deadline.
 
     Returns ("ok", result), ("error", message) or ("timeout", message)."""
-    ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(func, args, child), daemon=True)
-    proc.start()
-    child.close()
-    outcome = None
-    if parent.poll(timeout + 5):
-        try:
-            outcome = parent.recv()
-        except EOFError:
-            outcome = None
-    if proc.is_alive():
-        proc.kill()
-    proc.join(1)
-    parent.close()
-    if outcome is None:
-        if proc.exitcode in (None, -9) or proc.exitcode == 0:
-            return "timeout", f"timeout after {timeout:g} s"
-        return "error", f"process died (exit code {proc.exitcode})"
-    return outcome
+    return _Job(func, args, timeout).result()
 
 
 def _run_backend(name: str, text: str, timeout: float) -> dict:
@@ -87,17 +98,33 @@ def _run_backend(name: str, text: str, timeout: float) -> dict:
 
 def solve(name: str, text: str, timeout: float) -> SolverResult:
     """Run one backend on SMT-LIB ``text`` in an isolated child process."""
-    start = time.perf_counter()
-    try:
-        version = backend(name).version()
-    except ImportError as exc:
-        return SolverResult(name, "", "unknown", 0.0, f"{name} is not installed ({exc})")
-    status, payload = run_isolated(_run_backend, (name, text, timeout), timeout)
-    seconds = time.perf_counter() - start
-    if status != "ok":
-        return SolverResult(name, version, "unknown", seconds, str(payload))
-    return SolverResult(name, version, payload["result"], seconds,
-                        payload.get("reason", ""), payload.get("values", {}))
+    return solve_many([(name, text)], timeout)[0]
+
+
+def solve_many(calls: list[tuple[str, str]], timeout: float) -> list[SolverResult]:
+    """Run several (backend, SMT-LIB text) calls at once, each in its own child."""
+    jobs = []
+    for name, text in calls:
+        try:
+            version = backend(name).version()
+        except ImportError as exc:
+            jobs.append((name, "", None, 0.0, f"{name} is not installed ({exc})"))
+            continue
+        jobs.append((name, version, _Job(_run_backend, (name, text, timeout), timeout),
+                     time.perf_counter(), ""))
+    results = []
+    for name, version, job, start, reason in jobs:
+        if job is None:
+            results.append(SolverResult(name, version, "unknown", 0.0, reason))
+            continue
+        status, payload = job.result()
+        seconds = time.perf_counter() - start
+        if status != "ok":
+            results.append(SolverResult(name, version, "unknown", seconds, str(payload)))
+        else:
+            results.append(SolverResult(name, version, payload["result"], seconds,
+                                        payload.get("reason", ""), payload.get("values", {})))
+    return results
 
 
 def _run_until_sat(name: str, texts: list[str], timeout: float) -> list[dict]:
