@@ -79,7 +79,10 @@ def base_certificate(conj: Conjecture, problem: Problem) -> dict:
 
 
 def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 20261127,
-          use_solvers: tuple[str, ...] = ("z3", "cvc5"), certify: bool = True) -> Outcome:
+          use_solvers: tuple[str, ...] = ("z3", "cvc5"), certify: bool = True,
+          kernel: bool = False) -> Outcome:
+    """Check one conjecture. ``kernel``: also have Coq's kernel check an exported proof
+    of every certificate found (trust ``kernel``; needs ``coqc``)."""
     start = time.perf_counter()
     timeout = timeout or conj.timeout or DEFAULT_TIMEOUT
     instance = conj.instance()
@@ -120,6 +123,8 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
             if proof is not None:
                 cert["proof"] = proof
                 cert["trust"] = "certificate"
+                if kernel:
+                    _kernel_check(problem, cert, out)
             else:
                 cert["proof"]["certificate_search"] = "no exact certificate found"
     elif "sat" in answers:
@@ -129,6 +134,28 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
         _unknown(cert, "; ".join(f"{r.solver}: {r.reason or r.result}" for r in results))
     out.seconds = time.perf_counter() - start
     return out
+
+
+def _kernel_check(problem, cert: dict, out: Outcome) -> None:
+    """Export the certificate as a Coq proof and compile it; trust 'kernel' if accepted."""
+    import hashlib
+    from .export import coq_text, coqc_available, compile_coq, coqc_version
+
+    if not coqc_available():
+        out.warnings.append("coqc not installed: trust stays 'certificate' (apt-get install coq)")
+        return
+    t0 = time.perf_counter()
+    text = coq_text(problem, cert["proof"])
+    ok, output = compile_coq(text)
+    out.certify_seconds += time.perf_counter() - t0
+    record = {"compiled": ok, "coqc": coqc_version(),
+              "file_sha256": hashlib.sha256(text.encode()).hexdigest()}
+    if ok:
+        cert["trust"] = "kernel"
+    else:
+        record["error"] = output[-2000:]
+        out.warnings.append("the exported Coq proof did not compile; trust stays 'certificate'")
+    cert["proof"]["coq"] = record
 
 
 def _unknown(cert: dict, reason: str) -> None:

@@ -83,7 +83,8 @@ def cmd_check(args) -> int:
             continue
         if conj.id in seen:
             errors.append(InputError(f"duplicate id '{conj.id}' (also used by {seen[conj.id]}); "
-                                     "give one of them a distinct id = \"...\"", path=str(path)))
+                                     "give one of them a distinct id = \"...\"", path=str(path),
+                                     line=conj.id_line, column=conj.id_column))
             continue
         seen[conj.id] = str(path)
         conjectures.append(conj)
@@ -138,9 +139,9 @@ def _result_json(o) -> dict:
             "certify_seconds": round(o.certify_seconds, 3)}
 
 
-def _check_one(conj, timeout):
+def _check_one(conj, timeout, kernel=False):
     from .check import check
-    return check(conj, timeout=timeout)
+    return check(conj, timeout=timeout, kernel=kernel)
 
 
 def _run_checks(conjectures, args):
@@ -148,12 +149,13 @@ def _run_checks(conjectures, args):
     solvers.preload()
     if args.jobs <= 1 or len(conjectures) <= 1:
         for conj in conjectures:
-            yield _check_one(conj, args.timeout)
+            yield _check_one(conj, args.timeout, args.kernel)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield from pool.map(_check_one, conjectures, [args.timeout] * len(conjectures))
+        yield from pool.map(_check_one, conjectures, [args.timeout] * len(conjectures),
+                            [args.kernel] * len(conjectures))
 
 
 # --- list / show -------------------------------------------------------------------------
@@ -161,7 +163,9 @@ def _run_checks(conjectures, args):
 def cmd_list(args) -> int:
     """One row per stored certificate: id, model, verdict, trust, age.
 
-    Example:  prover list --trust certificate --verdict valid"""
+    Example:  prover list --trust certificate --verdict valid
+
+    Exit: 0."""
     from .store import BadEntry
 
     rows, docs, bad = [], [], []
@@ -237,7 +241,7 @@ def cmd_verify(args) -> int:
     Exit: 0 all pass; 1 any failed or stale."""
     from .verify import verify_store
 
-    reports = verify_store(_store(args), args.ids, timeout=args.timeout)
+    reports = verify_store(_store(args), args.ids, timeout=args.timeout, kernel=args.kernel)
     failed = [r for r in reports if r.status in ("failed", "stale")]
     if args.json:
         print(json.dumps({"results": [r.to_json() for r in reports],
@@ -255,10 +259,14 @@ def cmd_verify(args) -> int:
 # --- models ------------------------------------------------------------------------------
 
 def cmd_models(args) -> int:
-    """List the models, or document one: family, parameters and defaults, statistics,
-    components, and why its proof side is sound.
+    """List the models, or document one (parameters, statistics, components).
 
-    Example:  prover models twins"""
+    With a NAME: the family, parameters and defaults, statistics, components, and why
+    its proof side is sound.
+
+    Example:  prover models twins
+
+    Exit: 0; 2 when the model is unknown."""
     from . import models
 
     if not args.name:
@@ -354,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("check", cmd_check, cmd_check.__doc__)
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
+    p.add_argument("--kernel", action="store_true",
+                   help="also compile each certificate as a Coq proof (trust 'kernel'; "
+                        "needs coqc)")
     p = add("list", cmd_list, cmd_list.__doc__)
     p.add_argument("--verdict", choices=["valid", "refuted", "unknown"])
     p.add_argument("--trust", choices=["kernel", "certificate", "solvers", "solver", "none"])
@@ -362,6 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p = add("verify", cmd_verify, cmd_verify.__doc__)
     p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--kernel", action="store_true",
+                   help="also re-compile the Coq proofs behind trust 'kernel' (needs coqc)")
     p = add("models", cmd_models, cmd_models.__doc__)
     p.add_argument("name", nargs="?")
     p = add("export", cmd_export, cmd_export.__doc__)

@@ -40,6 +40,14 @@ class Conjecture:
     title: str = ""
     expect: str = "valid"
     timeout: float | None = None
+    # where the file sets ``id = ...`` (None when the id comes from the path), so a
+    # duplicate id can be reported at its line
+    id_line: int | None = None
+    id_column: int | None = None
+
+    @property
+    def explicit_id(self) -> bool:
+        return self.id_line is not None
 
     def normalized(self) -> dict:
         """The mathematical content only: reformatting the file keeps it (and its hash)."""
@@ -55,27 +63,56 @@ class Conjecture:
 
 
 class _Locator:
-    """Finds where keys and string values sit in the TOML text, for error positions."""
+    """Finds where keys and string values sit in the TOML text, for error positions.
+
+    Heuristic and line-based (tomllib reports no positions for values): it maps plain
+    ``key = value`` lines, table headers and single- or multi-line string literals
+    without escapes; anything it cannot map falls back to the nearest known place."""
+
+    _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]")
 
     def __init__(self, text: str):
-        self.lines = text.splitlines()
-        self.text = text
+        self.text = text.replace("\r\n", "\n")
+        self.lines = self.text.split("\n")
+
+    def _header(self, line: str) -> tuple[str, int] | None:
+        """(dotted table name without spaces or quotes, column of the name) of a header."""
+        m = self._HEADER.match(line)
+        if not m:
+            return None
+        name = re.sub(r"\s*\.\s*", ".", m.group(2)).replace('"', "").replace("'", "")
+        return name, m.start(2) + 1
 
     def key(self, key: str, table: str | None = None) -> tuple[int | None, int | None]:
+        """(line, column) of ``key``'s definition in ``table`` (None: top level)."""
+        if not key:
+            return None, None
         current = None
-        pattern = re.compile(r'^\s*["\']?' + re.escape(key) + r'["\']?\s*=')
+        pattern = re.compile(r'^(\s*)(["\']?)' + re.escape(key) + r'\2\s*[=.]')
         for n, line in enumerate(self.lines, 1):
-            header = re.match(r"^\s*\[\s*([^\]]+?)\s*\]", line)
+            header = self._header(line)
             if header:
-                current = header.group(1)
+                current = header[0]
+                full = key if table is None else f"{table}.{key}"
+                if current == full or current.startswith(full + "."):
+                    return n, header[1]      # [key], [[key]] or [table.key]
                 continue
-            if current == table and pattern.match(line):
-                return n, line.index(key[0]) + 1
+            m = pattern.match(line)
+            if current == table and m:
+                return n, len(m.group(1)) + len(m.group(2)) + 1
+        if table is not None:
+            # an inline table (params = {max_order = 13}) or a dotted key
+            # (params.max_order = 13): point at the key inside that line if we can
+            line, _ = self.key(table)
+            if line is not None:
+                m = re.search(r"(?<![\w-])" + re.escape(key) + r"(?![\w-])",
+                              self.lines[line - 1])
+                return line, (m.start() + 1 if m else 1)
         return None, None
 
     def strings_after(self, key: str) -> list[tuple[int, int, str]]:
         """(line, column of the string's first character, raw content) of the string
-        literals in ``key``'s value, in order; only single-line literals are mapped."""
+        literals in ``key``'s value, in order."""
         line_no, _ = self.key(key)
         if line_no is None:
             return []
@@ -89,11 +126,13 @@ class _Locator:
             if ch in "\"'":
                 quote = self.text[pos:pos + 3] if self.text[pos:pos + 3] in ('"""', "'''") else ch
                 end = self.text.find(quote, pos + len(quote))
-                while quote == '"' and end > 0 and self.text[end - 1] == "\\":
+                while quote != "'" and end > 0 and self.text[end - 1] == "\\":
                     end = self.text.find(quote, end + 1)
                 if end < 0:
                     break
                 start = pos + len(quote)
+                if len(quote) == 3 and self.text.startswith("\n", start):
+                    start += 1   # TOML drops a newline right after the opening quotes
                 line = self.text.count("\n", 0, start) + 1
                 col = start - (self.text.rfind("\n", 0, start) + 1) + 1
                 out.append((line, col, self.text[start:end]))
@@ -116,6 +155,21 @@ class _Locator:
             pos += 1
         return out
 
+    def in_string(self, key: str, index: int, value: str,
+                  offset: int) -> tuple[int | None, int | None]:
+        """(line, column) of character ``offset`` of the ``index``-th string in ``key``'s
+        value, when the literal in the file reads exactly ``value`` (no escapes);
+        otherwise the key's own position."""
+        literals = self.strings_after(key)
+        if index < len(literals) and literals[index][2] == value:
+            line, col, raw = literals[index]
+            offset = max(0, min(offset, len(raw)))
+            newlines = raw.count("\n", 0, offset)
+            if newlines:
+                return line + newlines, offset - raw.rfind("\n", 0, offset)
+            return line, col + offset
+        return self.key(key)
+
 
 def default_id(path: Path, root: Path | None) -> str:
     """The path under the nearest ``conjectures`` directory (or ``root``), without .toml."""
@@ -130,19 +184,40 @@ def default_id(path: Path, root: Path | None) -> str:
     return rel.with_suffix("").as_posix()
 
 
+def _toml_repr(value) -> str:
+    """A value as it would be written in TOML, for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(value)
+
+
+def _kind(value) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+
+
 def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conjecture:
+    """Read and validate one conjecture file; raise InputError (with file, line and
+    column where they apply) for anything unacceptable."""
     path = Path(path)
     spath = str(path)
 
     def fail(message, line=None, column=None):
         raise InputError(message, path=spath, line=line, column=column)
 
+    if path.is_dir():
+        fail("is a directory, not a conjecture file (to check the files inside, "
+             "pass the directory without naming it .toml)")
     try:
         raw = path.read_bytes()
     except OSError as exc:
         fail(f"cannot read file: {exc.strerror or exc}")
     if len(raw) > MAX_FILE_BYTES:
         fail(f"file is {len(raw)} bytes; conjecture files are at most {MAX_FILE_BYTES}")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]   # a UTF-8 byte-order mark, as some editors write: harmless
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -150,6 +225,8 @@ def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conj
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         fail(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded; save the file "
              "as UTF-8", line, col)
+    if not text.strip():
+        fail('empty file: a conjecture needs at least model = "..." and claim = "..."', 1, 1)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -162,6 +239,8 @@ def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conj
         msg = re.sub(r"\s*\(at end of document\)", "", msg)
         fail(f"malformed TOML: {msg}" + (" at the end of the file" if m2 else ""),
              len(text.splitlines()) or 1)
+    except RecursionError:
+        fail("malformed TOML: arrays or tables nested too deeply")
     loc = _Locator(text)
 
     for key in data:
@@ -179,7 +258,8 @@ def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conj
             return default
         value = data[key]
         if not isinstance(value, str):
-            fail(f"'{key}' must be a string, got {type(value).__name__}", *loc.key(key))
+            fail(f"'{key}' must be a string, got {_kind(value)} {_toml_repr(value)}",
+                 *loc.key(key))
         return value
 
     model_name = string("model", required=True)
@@ -187,35 +267,49 @@ def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conj
     title = string("title")
     expect = string("expect", default="valid")
     if expect not in EXPECTS:
-        fail(f"expect = '{expect}' is not a verdict; use one of: {', '.join(EXPECTS)}",
-             *loc.key("expect"))
+        fail(f"expect = {_toml_repr(expect)} is not a verdict; use one of: "
+             f"{', '.join(EXPECTS)}", *loc.key("expect"))
     try:
         model = models.get(model_name)
     except InputError as exc:
         fail(exc.message, *loc.key("model"))
 
-    cid = string("id") or default_id(path, Path(root) if root else None)
+    id_line = id_column = None
+    if "id" in data:
+        cid = string("id")
+        id_line, id_column = loc.key("id")
+        if id_line is None:
+            id_line, id_column = 1, 1
+    else:
+        cid = default_id(path, Path(root) if root else None)
     from .store import validate_id
     try:
         validate_id(cid)
     except InputError as exc:
-        fail(exc.message, *loc.key("id"))
+        if "id" in data:
+            fail(exc.message, id_line, id_column)
+        fail(f"{exc.message}; the id comes from the file's path: rename the file or "
+             "set id = \"...\"")
 
     timeout = data.get("timeout")
     if timeout is not None:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
                 or not 0 < timeout <= MAX_TIMEOUT:
-            fail(f"timeout must be a number of seconds between 0 and {MAX_TIMEOUT}, "
-                 f"got {timeout!r}", *loc.key("timeout"))
+            fail(f"timeout must be a number of seconds greater than 0 and at most "
+                 f"{MAX_TIMEOUT}, got {_toml_repr(timeout)}", *loc.key("timeout"))
         timeout = float(timeout)
 
     raw_params = data.get("params", {})
     if not isinstance(raw_params, dict):
-        fail("'params' must be a table, e.g. [params] then max_order = 2", *loc.key("params"))
+        fail(f"'params' must be a table, e.g. [params] then max_order = 2; got "
+             f"{_kind(raw_params)}", *loc.key("params"))
     try:
         params = model.validate_params(raw_params)
     except InputError as exc:
-        line, col = loc.key(getattr(exc, "param", ""), "params")
+        param = getattr(exc, "param", "")
+        line, col = loc.key(param, "params")
+        if line is None:
+            line, col = loc.key("params")
         fail(exc.message, line, col)
     instance = model.build(params)
 
@@ -223,43 +317,61 @@ def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conj
     if isinstance(assume_raw, str):
         assume_raw = [assume_raw]
     if not isinstance(assume_raw, list) or not all(isinstance(a, str) for a in assume_raw):
-        fail('assume must be a list of strings, e.g. assume = ["rMZ >= 1/2"]',
+        got = _kind(assume_raw) if not isinstance(assume_raw, list) else \
+            "an array holding " + next(_kind(a) for a in assume_raw if not isinstance(a, str))
+        fail(f'assume must be a list of strings, e.g. assume = ["rMZ >= 1/2"]; got {got}',
              *loc.key("assume"))
     if len(assume_raw) > MAX_ASSUMPTIONS:
         fail(f"at most {MAX_ASSUMPTIONS} assumptions", *loc.key("assume"))
 
+    def located(exc: ExprError, text: str, key: str, index: int):
+        message = exc.message
+        bad = _unavailable_name(message, instance)
+        if bad:
+            message = f"'{bad}' is not available here: {instance.unavailable[bad]}"
+        fail(f"in {key}: {message}", *loc.in_string(key, index, text, exc.offset))
+
     def parse(text, key, index=0):
-        literals = loc.strings_after(key)
-        line, col = loc.key(key)
-        exact = None
-        if index < len(literals) and literals[index][2] == text:
-            exact = literals[index]
         try:
             e = E.parse_formula(text)
             E.check_names(e, instance.names())
             return e
         except ExprError as exc:
-            message = exc.message
-            if isinstance(exc, ExprError) and exact is not None:
-                line, col = exact[0], exact[1] + exc.offset
-            bad = _unavailable_name(message, instance)
-            if bad:
-                message = f"'{bad}' is not available here: {instance.unavailable[bad]}"
-            fail(f"in {key}: {message}", line, col)
+            located(exc, text, key, index)
 
     claim = parse(claim_text, "claim")
     assume = [parse(a, "assume", i) for i, a in enumerate(assume_raw)]
-    conj = Conjecture(id=cid, source=spath, model=model_name, params=params,
+    # Encode once now, one expression at a time in the order encode() uses, so that
+    # semantic errors (division by zero, a bad exponent, an expansion too large) are
+    # input errors of this file, located in it, found before any solver runs.
+    from .encode import Encoder
+    encoder = Encoder(instance)
+    for text, e, key, index in [(t, a, "assume", i)
+                                for i, (t, a) in enumerate(zip(assume_raw, assume))] \
+            + [(claim_text, claim, "claim", 0)]:
+        try:
+            encoder.formula(e)
+        except ExprError as exc:
+            located(exc, text, key, index)
+    return Conjecture(id=cid, source=spath, model=model_name, params=params,
                       claim_text=claim_text, claim=claim, assume_texts=list(assume_raw),
-                      assume=assume, title=title, expect=expect, timeout=timeout)
-    # encode once now so that semantic errors (division by zero, bad exponent) are input
-    # errors of this file, found before any solver runs
-    from .encode import encode
-    try:
-        encode(instance, claim, assume)
-    except ExprError as exc:
-        fail(f"{exc.message}")
-    return conj
+                      assume=assume, title=title, expect=expect, timeout=timeout,
+                      id_line=id_line, id_column=id_column)
+
+
+def could_be(conj: Conjecture, cert_id: str) -> bool:
+    """Whether ``conj`` (loaded on its own) is the conjecture stored as ``cert_id``.
+
+    An explicit id must match. An id taken from the path depends on the directory the
+    file was checked from (``prover check DIR`` names ``DIR/a/b.toml`` 'a/b'), so then
+    ``cert_id`` must be a trailing part of the path without .toml."""
+    if conj.id == cert_id:
+        return True
+    if conj.explicit_id:
+        return False
+    parts = Path(conj.source).with_suffix("").parts
+    wanted = tuple(cert_id.split("/"))
+    return parts[len(parts) - len(wanted):] == wanted
 
 
 def _unavailable_name(message: str, instance) -> str | None:
@@ -271,19 +383,32 @@ def _unavailable_name(message: str, instance) -> str | None:
 
 def discover(paths: list[str]) -> tuple[list[tuple[Path, Path | None]], list[InputError]]:
     """Expand files and directories into (file, root) pairs, sorted; errors for paths
-    that do not exist or directories that hold no conjecture."""
+    that do not exist or directories that hold no conjecture. A file named twice (or
+    given and also inside a given directory) is checked once."""
     found: list[tuple[Path, Path | None]] = []
     errors: list[InputError] = []
+    seen: set[Path] = set()
+
+    def add(file: Path, root: Path | None) -> None:
+        key = file.resolve()
+        if key not in seen:
+            seen.add(key)
+            found.append((file, root))
+
     for p in paths:
         path = Path(p)
         if path.is_dir():
             files = sorted(f for f in path.rglob("*.toml") if f.is_file())
             if not files:
-                errors.append(InputError("no conjecture files (*.toml) in this directory",
-                                         path=str(path)))
-            found.extend((f, path) for f in files)
+                what = ("is a directory, not a conjecture file" if path.suffix == ".toml"
+                        else "no conjecture files (*.toml) in this directory")
+                errors.append(InputError(what, path=str(path)))
+            for f in files:
+                add(f, path)
         elif path.is_file():
-            found.append((path, None))
+            add(path, None)
+        elif path.exists():
+            errors.append(InputError("not a regular file or directory", path=str(path)))
         else:
             errors.append(InputError("no such file or directory", path=str(path)))
     return found, errors

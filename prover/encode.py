@@ -29,6 +29,11 @@ from .poly import Poly
 
 MAX_DEGREE = 64
 MAX_EXPONENT = 32
+# Expanding powers and products of sums can explode: (rMZ - rDZ)^8 over the fifteen
+# default twins components has ~320,000 terms. Counting coefficient products keeps a
+# ten-character claim from hanging the loader (about a second of work at the cap);
+# the bundled corpus needs under a thousand.
+MAX_EXPANSION = 50_000
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,8 @@ class Encoder:
         self.stat_terms: dict[str, Term] = {}
         self._expanding: set[str] = set()
         self._aux = 0
+        self._work = 0                  # coefficient products so far (MAX_EXPANSION)
+        self._where: list[int] = [0]    # offset of the node being encoded, for errors
 
     # positivity -----------------------------------------------------------------------
     def provably_positive(self, p: Poly) -> bool:
@@ -133,6 +140,29 @@ class Encoder:
             self.factors.append(p)
         return self.factor_index[p]
 
+    # bounded arithmetic -------------------------------------------------------------
+    def mul(self, a: Poly, b: Poly) -> Poly:
+        """a * b, refusing (as an input error) once the encoding's expansion work passes
+        MAX_EXPANSION coefficient products."""
+        self._work += len(a.terms) * len(b.terms)
+        if self._work > MAX_EXPANSION:
+            raise ExprError(f"expression too large: expanding it needs more than "
+                            f"{MAX_EXPANSION} products of terms; use lower powers or "
+                            "simpler products", self._where[-1])
+        return a * b
+
+    def pow(self, p: Poly, n: int) -> Poly:
+        if n < 0:
+            raise ValueError("polynomial powers must be nonnegative integers")
+        result, base = Poly.const(1), p
+        while n:
+            if n & 1:
+                result = self.mul(result, base)
+            n >>= 1
+            if n:
+                base = self.mul(base, base)
+        return result
+
     # terms ----------------------------------------------------------------------------
     # A Term is num * prod(factor_k ^ e_k): positive exponents are denominators, negative
     # ones multiply the numerator. Keeping both lets rDZ/rMZ cancel V_P exactly, so
@@ -140,7 +170,7 @@ class Encoder:
     def den_poly(self, den) -> Poly:
         out = Poly.const(1)
         for idx, e in den:
-            out = out * self.factors[idx] ** e
+            out = self.mul(out, self.pow(self.factors[idx], e))
         return out
 
     @staticmethod
@@ -153,7 +183,7 @@ class Encoder:
 
     def materialize(self, t: Term) -> tuple[Poly, dict[int, int]]:
         """(numerator polynomial, {factor: positive exponent}) of a term."""
-        num = t.num * self.den_poly(tuple((k, -e) for k, e in t.den if e < 0))
+        num = self.mul(t.num, self.den_poly(tuple((k, -e) for k, e in t.den if e < 0)))
         return num, {k: e for k, e in t.den if e > 0}
 
     def fresh(self, kind: str) -> Poly:
@@ -196,7 +226,11 @@ class Encoder:
     def term(self, e: E.Expr) -> Term:
         if e in self.memo:
             return self.memo[e]
-        t = self._term(e)
+        self._where.append(e.pos)
+        try:
+            t = self._term(e)
+        finally:
+            self._where.pop()
         if t.num.degree() > MAX_DEGREE:
             raise ExprError(f"expression has polynomial degree above {MAX_DEGREE}", e.pos)
         self.memo[e] = t
@@ -225,8 +259,8 @@ class Encoder:
         na, da = self.materialize(a)
         nb, db = self.materialize(b)
         lcm = {k: max(da.get(k, 0), db.get(k, 0)) for k in set(da) | set(db)}
-        na = na * self.den_poly(tuple((k, lcm[k] - da.get(k, 0)) for k in lcm))
-        nb = nb * self.den_poly(tuple((k, lcm[k] - db.get(k, 0)) for k in lcm))
+        na = self.mul(na, self.den_poly(tuple((k, lcm[k] - da.get(k, 0)) for k in lcm)))
+        nb = self.mul(nb, self.den_poly(tuple((k, lcm[k] - db.get(k, 0)) for k in lcm)))
         return na, nb, tuple(sorted((k, v) for k, v in lcm.items() if v))
 
     def _binop(self, e: E.BinOp) -> Term:
@@ -235,14 +269,14 @@ class Encoder:
             n = self._integer_constant(e.right)
             if n < 0:
                 a, n = self._reciprocal(a, e.right.pos), -n
-            return Term(a.num ** n, tuple((k, v * n) for k, v in a.den))
+            return Term(self.pow(a.num, n), tuple((k, v * n) for k, v in a.den))
         b = self.term(e.right)
         if e.op in "+-":
             na, nb, den = self._align(a, b)
             return Term(na + nb if e.op == "+" else na - nb, den)
         if e.op == "/":
             b = self._reciprocal(b, e.right.pos)
-        return Term(a.num * b.num, self._combine(a.den, b.den))
+        return Term(self.mul(a.num, b.num), self._combine(a.den, b.den))
 
     def _reciprocal(self, b: Term, pos: int) -> Term:
         """1/b; b's factors change sign, and its numerator becomes a factor when its sign
@@ -278,22 +312,23 @@ class Encoder:
                 raise ExprError("square root of a negative constant", e.pos)
             s = self.fresh("sqrt")
             self.definitions.append(And((Atom(s, ">="),
-                                         Atom(s * s * self.den_poly(tuple(den.items())) - num,
+                                         Atom(self.mul(s * s, self.den_poly(tuple(den.items()))) - num,
                                               "=="))))
             return Term(s)
         if e.func == "abs":
             (num, den), = args
             v = self.fresh("abs")
             d = self.den_poly(tuple(den.items()))
-            self.definitions.append(And((Atom(v, ">="), Or((Atom(v * d - num, "=="),
-                                                            Atom(v * d + num, "=="))))))
+            vd = self.mul(v, d)
+            self.definitions.append(And((Atom(v, ">="), Or((Atom(vd - num, "=="),
+                                                            Atom(vd + num, "=="))))))
             return Term(v)
         # min / max of several terms: m <= each (>= each), and equal to one of them
         m = self.fresh(e.func)
         bound, equal = [], []
         for num, den in args:
             d = self.den_poly(tuple(den.items()))
-            diff = num - m * d          # sign of (a - m), scaled by d > 0
+            diff = num - self.mul(m, d)  # sign of (a - m), scaled by d > 0
             bound.append(Atom(diff if e.func == "min" else -diff, ">="))
             equal.append(Atom(diff, "=="))
         self.definitions.append(And((conj(bound), disj(equal))))
@@ -302,14 +337,11 @@ class Encoder:
     # formulas -------------------------------------------------------------------------
     def formula(self, e: E.Expr) -> Formula:
         if isinstance(e, E.Compare):
-            links = []
-            for op, left, right in zip(e.ops, e.operands, e.operands[1:]):
-                na, nb, _ = self._align(self.term(left), self.term(right))
-                diff = na - nb         # sign of left - right (times a positive factor)
-                links.append({"<": Atom(-diff, ">"), "<=": Atom(-diff, ">="),
-                              ">": Atom(diff, ">"), ">=": Atom(diff, ">="),
-                              "==": Atom(diff, "==")}[op])
-            return conj(links)
+            self._where.append(e.pos)
+            try:
+                return conj(self._comparison(e))
+            finally:
+                self._where.pop()
         if isinstance(e, E.BoolOp):
             parts = [self.formula(a) for a in e.operands]
             return conj(parts) if e.op == "and" else disj(parts)
@@ -318,6 +350,16 @@ class Encoder:
         if isinstance(e, E.Implies):
             return disj([negate(self.formula(e.left)), self.formula(e.right)])
         raise ExprError("expected a boolean claim", e.pos)
+
+    def _comparison(self, e: E.Compare) -> list[Atom]:
+        links = []
+        for op, left, right in zip(e.ops, e.operands, e.operands[1:]):
+            na, nb, _ = self._align(self.term(left), self.term(right))
+            diff = na - nb         # sign of left - right (times a positive factor)
+            links.append({"<": Atom(-diff, ">"), "<=": Atom(-diff, ">="),
+                          ">": Atom(diff, ">"), ">=": Atom(diff, ">="),
+                          "==": Atom(diff, "==")}[op])
+        return links
 
 
 def encode(instance: ModelInstance, claim: E.Expr, assumptions: list[E.Expr]) -> Problem:

@@ -1,0 +1,279 @@
+"""The command line: exit codes, --json, list filters, show, models, --help, fast start.
+
+Tests call ``prover.cli.main(argv)`` directly. Solvers run twice in this module: one
+batch of three conjectures (one of which differs from its expect) and one single file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prover.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+CONJECTURES = {
+    "c/valid": 'title = "h2 at most 2 rDZ"\nmodel = "twins"\nclaim = "h2 <= 2*rDZ"\n'
+               '[params]\nmax_order = 1\n',
+    "c/refuted": 'model = "twins"\nclaim = "falconer <= h2"\nexpect = "refuted"\n'
+                 '[params]\nmax_order = 1\n',
+    # true, but its author expected otherwise
+    "c/wrong": 'model = "twins"\nclaim = "rDZ <= rMZ/2"\nexpect = "refuted"\n'
+               '[params]\nmax_order = 1\n',
+}
+
+RESULT_KEYS = {"id", "source", "verdict", "trust", "expect", "matches_expect", "vacuous",
+               "reason", "seconds", "solver_seconds", "confirm_seconds", "certify_seconds"}
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    for cid, text in CONJECTURES.items():
+        path = root / "conjectures" / f"{cid}.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    store = root / "certificates"
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["check", str(root / "conjectures"), "--store", str(store)])
+    return {"root": root, "store": str(store), "code": code, "out": out.getvalue(),
+            "err": err.getvalue()}
+
+
+# --- check --------------------------------------------------------------------------------
+
+def test_check_exits_1_when_a_verdict_differs_from_expect(checked):
+    assert checked["code"] == 1, checked["err"]
+    rows = {line.split()[0]: line.split() for line in checked["out"].splitlines()
+            if line.startswith("c/")}
+    assert rows["c/valid"][1:4] == ["valid", "certificate", "ok"]
+    assert rows["c/refuted"][1:4] == ["refuted", "-", "ok"]
+    assert rows["c/wrong"][1:5] == ["valid", "certificate", "EXPECTED", "refuted"]
+    assert "3 checked" in checked["out"] and "1 differ from expect" in checked["out"]
+    assert "Traceback" not in checked["err"]
+
+
+def test_check_exits_0_and_json_is_one_stable_document(checked, tmp_path, capsys):
+    source = checked["root"] / "conjectures" / "c" / "valid.toml"
+    code, out, err = run(capsys, "check", str(source), "--json", "--store", str(tmp_path))
+    assert code == 0, err
+    doc = json.loads(out)                                    # the whole of stdout
+    assert set(doc) == {"results", "errors"} and doc["errors"] == []
+    (result,) = doc["results"]
+    assert set(result) == RESULT_KEYS
+    assert (result["id"], result["verdict"], result["trust"], result["matches_expect"]) == \
+        ("c/valid", "valid", "certificate", True)
+    assert result["source"] == str(source)
+    assert list(doc) == sorted(doc) and list(result) == sorted(result)   # sorted keys
+    assert (tmp_path / "c" / "valid.json").is_file()
+
+
+def test_certificates_hold_the_contract_fields(checked):
+    doc = json.loads((Path(checked["store"]) / "c" / "refuted.json").read_text())
+    for key in ("format", "id", "source", "conjecture_sha256", "encoding_sha256", "model",
+                "claim", "assume", "verdict", "trust", "solvers", "prover_version", "created"):
+        assert key in doc, key
+    assert doc["format"] == 1 and doc["model"]["name"] == "twins"
+    ce = doc["counterexample"]
+    for key in ("values", "statistics", "violation", "realization", "numeric_check"):
+        assert key in ce, key
+    assert ce["numeric_check"]["confirmed"] is True
+
+
+# --- list ---------------------------------------------------------------------------------
+
+def ids_listed(out: str) -> list[str]:
+    return [line.split()[0] for line in out.splitlines() if line.startswith("c/")]
+
+
+def test_list_shows_every_certificate(checked, capsys):
+    code, out, _ = run(capsys, "list", "--store", checked["store"])
+    assert code == 0
+    assert out.splitlines()[0].split() == ["id", "model", "verdict", "trust", "age"]
+    assert ids_listed(out) == ["c/refuted", "c/valid", "c/wrong"]
+
+
+@pytest.mark.parametrize("filters, expected", [
+    (["--verdict", "refuted"], ["c/refuted"]),
+    (["--verdict", "valid"], ["c/valid", "c/wrong"]),
+    (["--trust", "certificate"], ["c/valid", "c/wrong"]),
+    (["--trust", "none"], ["c/refuted"]),
+    (["--verdict", "valid", "--trust", "solver"], []),
+    (["--model", "twins", "--verdict", "refuted"], ["c/refuted"]),
+])
+def test_list_filters(checked, capsys, filters, expected):
+    code, out, _ = run(capsys, "list", *filters, "--store", checked["store"])
+    assert code == 0
+    assert ids_listed(out) == expected
+    if not expected:
+        assert f"no certificates in {checked['store']}/ match" in out
+
+
+def test_list_json(checked, capsys):
+    code, out, _ = run(capsys, "list", "--json", "--verdict", "refuted",
+                       "--store", checked["store"])
+    assert code == 0
+    doc = json.loads(out)
+    assert set(doc) == {"certificates", "unreadable"}
+    (entry,) = doc["certificates"]
+    assert set(entry) == {"id", "model", "verdict", "trust", "vacuous", "created"}
+    assert (entry["id"], entry["verdict"], entry["trust"]) == ("c/refuted", "refuted", None)
+
+
+def test_list_of_an_empty_store(tmp_path, capsys):
+    code, out, _ = run(capsys, "list", "--store", str(tmp_path / "none"))
+    assert code == 0 and "no certificates in" in out
+
+
+def test_list_reports_an_unreadable_certificate_and_goes_on(checked, tmp_path, capsys):
+    import shutil
+    store = tmp_path / "store"
+    shutil.copytree(checked["store"], store)
+    (store / "c" / "broken.json").write_text("{not json")
+    code, out, err = run(capsys, "list", "--store", str(store))
+    assert code == 0
+    assert ids_listed(out) == ["c/refuted", "c/valid", "c/wrong"]
+    assert "warning: unreadable certificate" in err and "broken.json" in err
+
+
+# --- show ---------------------------------------------------------------------------------
+
+def test_show_unknown_id_exits_2_and_suggests_the_nearest(checked, capsys):
+    code, out, err = run(capsys, "show", "c/vallid", "--store", checked["store"])
+    assert code == 2 and out == ""
+    assert err.strip() == (f"error: no certificate 'c/vallid' in {checked['store']}/; "
+                           "did you mean 'c/valid'?")
+
+
+def test_show_invalid_id_exits_2(checked, capsys):
+    code, _, err = run(capsys, "show", "../etc/passwd", "--store", checked["store"])
+    assert code == 2 and "invalid id" in err
+
+
+def test_show_refuted_prints_the_counterexample_sentence(checked, capsys):
+    code, out, _ = run(capsys, "show", "c/refuted", "--store", checked["store"])
+    assert code == 0
+    assert "Verdict: REFUTED" in out
+    assert "Counterexample: " in out
+    doc = json.loads((Path(checked["store"]) / "c" / "refuted.json").read_text())
+    violation = doc["counterexample"]["violation"]
+    sentence = next(line for line in out.splitlines() if line.strip().startswith("Here "))
+    assert re.fullmatch(rf"\s*Here falconer = .+ h2 = .+, so `falconer <= h2` fails by "
+                        rf"{re.escape(violation)}.*\.", sentence), sentence
+    assert "CONFIRMED" in out
+
+
+def test_show_valid_prints_trust_and_proof(checked, capsys):
+    code, out, _ = run(capsys, "show", "c/valid", "--store", checked["store"])
+    assert code == 0
+    assert out.startswith("c/valid — h2 at most 2 rDZ")
+    assert "Claim:   h2 <= 2 * rDZ" in out
+    assert "Verdict: VALID" in out and "Trust:   certificate" in out
+    assert "Proof:   farkas certificate" in out
+
+
+def test_show_json_is_the_certificate(checked, capsys):
+    code, out, _ = run(capsys, "show", "c/wrong", "--json", "--store", checked["store"])
+    assert code == 0
+    assert json.loads(out) == json.loads(
+        (Path(checked["store"]) / "c" / "wrong.json").read_text())
+
+
+# --- models -------------------------------------------------------------------------------
+
+def test_models_lists_every_model(capsys):
+    code, out, _ = run(capsys, "models")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()[2:] if line.strip()][:4] == \
+        ["gaussian", "general", "multilinear", "twins"]
+
+
+def test_models_twins_documents_parameters_statistics_components(capsys):
+    code, out, _ = run(capsys, "models", "twins")
+    assert code == 0
+    params = out[out.index("\nParameters:"):out.index("\nStatistics (with default")]
+    assert "max_order = 4" in params and "(range 1..12)" in params
+    assert "shared_environment = false" in params and "unique_environment = true" in params
+    stats = out[out.index("\nStatistics (with default"):out.index("\nComponents (with")]
+    for name in ("rMZ", "rDZ", "rPO", "h2", "H2", "s2", "falconer", "phantom"):
+        assert f"  {name} " in stats, name
+    components = out[out.index("\nComponents (with"):]
+    assert "VA, VD, VAA" in components and "VE" in components
+
+
+def test_models_twins_json(capsys):
+    code, out, _ = run(capsys, "models", "twins", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert set(doc) == {"name", "summary", "doc", "params", "statistics", "components"}
+    assert [p["name"] for p in doc["params"]] == ["max_order", "shared_environment",
+                                                  "unique_environment"]
+    assert "rDZ" in doc["statistics"] and doc["components"][0] == "VA"
+
+
+def test_models_unknown_suggests(capsys):
+    code, _, err = run(capsys, "models", "twinz")
+    assert code == 2 and "unknown model 'twinz'; did you mean 'twins'?" in err
+
+
+# --- help ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, exit_text", [
+    ([], "Exit codes: check 0 all verdicts as expected, 1 a verdict differs, 2 input error"),
+    (["check"], "Exit: 0 every verdict equals its expect; 1 a verdict differs; 2 input error"),
+    (["list"], "Exit: 0"),
+    (["show"], "Exit: 0; 2 when the id is unknown"),
+    (["verify"], "Exit: 0 all pass; 1 any failed or stale"),
+    (["models"], "Exit: 0"),
+    (["export"], None),
+])
+def test_help_exits_0_and_gives_exit_codes(capsys, argv, exit_text):
+    code, out, _ = run(capsys, *argv, "--help")
+    assert code == 0
+    assert out.startswith("usage: prover")
+    if exit_text:
+        assert exit_text in out
+
+
+def test_no_command_prints_help(capsys):
+    code, out, _ = run(capsys)
+    assert code == 0 and "usage: prover" in out
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    code, _, err = run(capsys, "prove")
+    assert code == 2 and "invalid choice" in err
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("prover ")
+
+
+# --- fast start ---------------------------------------------------------------------------
+
+def test_help_and_list_import_no_solver_nor_sympy_nor_numpy(tmp_path):
+    script = ("import prover.cli, sys; prover.cli.main(['--help']); "
+              f"prover.cli.main(['list', '--store', {str(tmp_path / 'EMPTY')!r}]); "
+              "print('z3' in sys.modules, 'sympy' in sys.modules, 'numpy' in sys.modules)")
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "False False False"

@@ -1,0 +1,300 @@
+"""`prover verify` passes on a fresh store and fails (exit 1, a specific reason) once a
+stored value, a claim or a source is altered, while the untouched certificates pass.
+
+The store is made once per module (three conjectures, one of them refuted); every test
+works on its own copy of the whole tree, with paths relative to it as in a repository.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from prover.cli import main
+
+CONJECTURES = {
+    # a farkas certificate
+    "t/valid": 'model = "twins"\nclaim = "h2 <= 2*rDZ"\n[params]\nmax_order = 1\n',
+    # a counterexample confirmed by simulation
+    "t/refuted": 'model = "twins"\nclaim = "falconer <= h2"\nexpect = "refuted"\n'
+                 '[params]\nmax_order = 1\n',
+    # a third, never tampered with: it must keep passing
+    "t/bystander": 'model = "twins"\nclaim = "rDZ <= rMZ/2"\n[params]\nmax_order = 1\n',
+}
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    """A checked tree: conjectures/ and certificates/, made with relative paths."""
+    import contextlib
+    import io
+    import os
+
+    root = tmp_path_factory.mktemp("verify")
+    for cid, text in CONJECTURES.items():
+        path = root / "conjectures" / f"{cid}.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()) as err:
+            code = main(["check", "--store", "certificates"])
+    finally:
+        os.chdir(cwd)
+    assert code == 0, err.getvalue()
+    return root
+
+
+@pytest.fixture
+def tree(fresh, tmp_path, monkeypatch) -> Path:
+    work = tmp_path / "repo"
+    shutil.copytree(fresh, work)
+    monkeypatch.chdir(work)
+    return work
+
+
+def cert_path(cid: str) -> Path:
+    return Path("certificates") / f"{cid}.json"
+
+
+def read(cid: str) -> dict:
+    return json.loads(cert_path(cid).read_text(encoding="utf-8"))
+
+
+def write(cid: str, doc: dict) -> None:
+    cert_path(cid).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n",
+                              encoding="utf-8")
+
+
+def verify(capsys, *ids: str) -> tuple[int, dict[str, tuple[str, str]], str]:
+    """Exit code, {id: (status, detail)} from --json, and stderr."""
+    code = main(["verify", "--json", "--store", "certificates", *ids])
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["passed"] == (code == 0)
+    return code, {r["id"]: (r["status"], r["detail"]) for r in doc["results"]}, err
+
+
+def assert_only_failure(results, cid: str, status: str, detail: str) -> None:
+    assert results[cid][0] == status, results[cid]
+    assert detail in results[cid][1], results[cid]
+    others = {k: v for k, v in results.items() if k != cid}
+    assert others and all(v[0] == "pass" for v in others.values()), others
+
+
+# --- untouched ----------------------------------------------------------------------------
+
+def test_fresh_store_passes(tree, capsys):
+    code, results, _ = verify(capsys)
+    assert code == 0
+    assert results["t/valid"] == ("pass", "farkas certificate: 1 case(s), identities hold "
+                                          "exactly")
+    assert results["t/refuted"][0] == "pass"
+    assert results["t/refuted"][1].startswith("counterexample re-checked exactly and "
+                                              "re-confirmed")
+    assert set(results) == set(CONJECTURES)
+
+
+def test_human_output_and_exit_code(tree, capsys):
+    assert main(["verify", "t/valid", "--store", "certificates"]) == 0
+    out = capsys.readouterr().out
+    assert "t/valid" in out and "1 certificates: 1 pass, 0 failed or stale" in out
+
+
+def test_reformatting_the_source_is_not_a_change(tree, capsys):
+    Path("conjectures/t/valid.toml").write_text(
+        '# reformatted\nmodel="twins"\nclaim = "h2<=2 * rDZ"   # same\n[params]\nmax_order=1\n')
+    code, results, _ = verify(capsys, "t/valid")
+    assert code == 0 and results["t/valid"][0] == "pass"
+
+
+# --- tampered certificates ----------------------------------------------------------------
+
+def test_changed_farkas_multiplier(tree, capsys):
+    doc = read("t/valid")
+    assert doc["proof"]["kind"] == "farkas"
+    product = doc["proof"]["cases"][0]["products"][0]
+    product["multiplier"] = str(Fraction(product["multiplier"]) + 1)
+    write("t/valid", doc)
+    code, results, _ = verify(capsys)
+    assert code == 1
+    assert_only_failure(results, "t/valid", "failed",
+                        "certificate rejected: case 1: the identity does not hold")
+
+
+def test_negative_farkas_multiplier(tree, capsys):
+    doc = read("t/valid")
+    doc["proof"]["cases"][0]["products"][0]["multiplier"] = "-1"
+    write("t/valid", doc)
+    code, results, _ = verify(capsys, "t/valid")
+    assert code == 1
+    assert results["t/valid"] == ("failed", "certificate rejected: case 1: product "
+                                            "multipliers must be nonnegative")
+
+
+def test_changed_counterexample_value(tree, capsys):
+    doc = read("t/refuted")
+    values = doc["counterexample"]["values"]
+    # more unique environment: still a violation, but every statistic moves
+    values["VE"] = str(Fraction(values["VE"]) + 1)
+    write("t/refuted", doc)
+    code, results, _ = verify(capsys)
+    assert code == 1
+    assert_only_failure(results, "t/refuted", "failed",
+                        "stored statistics differ from the exact recomputation")
+
+
+def test_counterexample_that_no_longer_violates(tree, capsys):
+    doc = read("t/refuted")
+    doc["counterexample"]["values"] = {k: "1" if k == "VA" else "0"
+                                       for k in doc["counterexample"]["values"]}
+    write("t/refuted", doc)
+    code, results, _ = verify(capsys, "t/refuted")
+    assert code == 1
+    assert results["t/refuted"] == ("failed", "the stored values do not violate the claim "
+                                              "exactly")
+
+
+def test_changed_violation(tree, capsys):
+    doc = read("t/refuted")
+    doc["counterexample"]["violation"] = "1/1000"
+    write("t/refuted", doc)
+    code, results, _ = verify(capsys, "t/refuted")
+    assert code == 1
+    assert results["t/refuted"] == ("failed", "stored violation differs from the exact "
+                                              "recomputation")
+
+
+@pytest.mark.parametrize("cid, verdict, detail", [
+    ("t/valid", "refuted", "verdict 'refuted' but the certificate carries a proof"),
+    ("t/valid", "unknown", "verdict 'unknown' but the certificate carries a proof"),
+    ("t/refuted", "valid", "verdict 'valid' with trust None"),
+    ("t/valid", "proven", "verdict 'proven' but the certificate carries a proof"),
+])
+def test_changed_verdict(tree, capsys, cid, verdict, detail):
+    doc = read(cid)
+    doc["verdict"] = verdict
+    write(cid, doc)
+    code, results, _ = verify(capsys, cid)
+    assert code == 1
+    assert results[cid][0] == "failed" and detail in results[cid][1]
+
+
+def test_trust_kernel_on_a_farkas_certificate(tree, capsys):
+    doc = read("t/valid")
+    doc["trust"] = "kernel"
+    write("t/valid", doc)
+    code, results, _ = verify(capsys, "t/valid")
+    assert code == 1
+    assert results["t/valid"] == ("failed", "trust 'kernel' claimed but no compiled Coq proof "
+                                            "recorded")
+
+
+@pytest.mark.parametrize("trust", ["solver", "solvers", None])
+def test_trust_weaker_than_the_farkas_certificate(tree, capsys, trust):
+    doc = read("t/valid")
+    doc["trust"] = trust
+    write("t/valid", doc)
+    code, results, _ = verify(capsys, "t/valid")
+    assert code == 1
+    assert results["t/valid"][0] == "failed"
+    assert f"trust {trust!r}" in results["t/valid"][1] or \
+        f"trust '{trust}'" in results["t/valid"][1]
+
+
+def test_trust_kernel_without_any_proof(tree, capsys):
+    doc = read("t/valid")
+    doc["trust"] = "kernel"
+    del doc["proof"]
+    write("t/valid", doc)
+    code, results, _ = verify(capsys)
+    assert code == 1
+    assert_only_failure(results, "t/valid", "failed",
+                        "trust 'kernel' claimed, but the certificate holds no "
+                        "proof-assistant proof")
+
+
+def test_trust_on_a_refuted_claim(tree, capsys):
+    doc = read("t/refuted")
+    doc["trust"] = "certificate"
+    write("t/refuted", doc)
+    code, results, _ = verify(capsys, "t/refuted")
+    assert code == 1
+    assert results["t/refuted"][1] == ("verdict 'refuted' but the certificate carries trust "
+                                       "'certificate': only a valid verdict has them")
+
+
+def test_corrupt_json_is_reported_and_the_others_still_verified(tree, capsys):
+    cert_path("t/valid").write_text(cert_path("t/valid").read_text()[:-20])
+    code, results, _ = verify(capsys)
+    assert code == 1
+    assert_only_failure(results, "t/valid", "failed", "unreadable: not valid JSON")
+
+
+def test_certificate_under_the_wrong_id(tree, capsys):
+    doc = read("t/valid")
+    doc["id"] = "t/other"
+    write("t/valid", doc)
+    code, results, _ = verify(capsys, "t/valid")
+    assert code == 1
+    assert results["t/valid"][1].startswith("unreadable: ") and "id inside is 't/other'" \
+        in results["t/valid"][1]
+
+
+# --- changed sources ----------------------------------------------------------------------
+
+def test_changed_claim_in_the_source_is_stale(tree, capsys):
+    path = Path("conjectures/t/valid.toml")
+    path.write_text(path.read_text().replace("2*rDZ", "3*rDZ"))
+    code, results, _ = verify(capsys)
+    assert code == 1
+    assert_only_failure(results, "t/valid", "stale",
+                        "conjectures/t/valid.toml changed since the certificate was made")
+
+
+def test_changed_parameter_in_the_source_is_stale(tree, capsys):
+    path = Path("conjectures/t/valid.toml")
+    path.write_text(path.read_text().replace("max_order = 1", "max_order = 2"))
+    code, results, _ = verify(capsys, "t/valid")
+    assert code == 1 and results["t/valid"][0] == "stale"
+
+
+def test_deleted_source_is_stale(tree, capsys):
+    Path("conjectures/t/refuted.toml").unlink()
+    code, results, _ = verify(capsys)
+    assert code == 1
+    assert_only_failure(results, "t/refuted", "stale",
+                        "source conjectures/t/refuted.toml is gone")
+
+
+def test_source_that_no_longer_loads_is_stale(tree, capsys):
+    Path("conjectures/t/valid.toml").write_text('model = "twins"\nclaim = "h2 <= 2*rDZZ"\n')
+    code, results, _ = verify(capsys, "t/valid")
+    assert code == 1
+    assert results["t/valid"][0] == "stale"
+    assert "source no longer loads" in results["t/valid"][1] and "rDZZ" in results["t/valid"][1]
+
+
+def test_unknown_id_fails(tree, capsys):
+    code, results, _ = verify(capsys, "t/nothing")
+    assert code == 1
+    assert results["t/nothing"] == ("failed", "no such certificate")
+
+
+def test_path_derived_ids_verify_from_any_checked_directory(tmp_path, capsys, monkeypatch):
+    """A directory not named conjectures/: the id is the path under it (not the bare
+    file name), and verify must accept it."""
+    src = tmp_path / "mine" / "sub"
+    src.mkdir(parents=True)
+    (src / "a.toml").write_text(CONJECTURES["t/valid"])
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "mine", "--store", "store", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["verify", "--json", "--store", "store"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)["results"]] == ["sub/a"]
