@@ -331,6 +331,36 @@ def cmd_export(args) -> int:
     return 0
 
 
+# --- site --------------------------------------------------------------------------------
+
+def cmd_site(args) -> int:
+    """Write a static HTML site of the store, to browse offline (file:// works).
+
+    index.html lists every certificate with a search box and filters for model,
+    verdict and trust (index.html#verdict=refuted links a filtered view); each
+    certificate and each model has its own page, with the model's frontier plots.
+    Plots are kept in DIR/plots and redrawn only when their inputs change.
+
+    Example:  prover site -o site && xdg-open site/index.html
+
+    Exit: 0; 2 when DIR cannot be used (not empty and not made by `prover site`)."""
+    from .site import build_site
+
+    log = None if args.quiet else _err
+    report = build_site(_store(args), args.output, plots=not args.no_plots, log=log)
+    for b in report.unreadable:
+        _err(f"warning: unreadable certificate {b.path}: {b.reason}")
+    for model, why in sorted(report.plot_errors.items()):
+        _err(f"warning: no plots for model {model}: {why}")
+    for w in report.warnings:
+        _err(f"warning: {w}")
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        _out(args, report.summary())
+    return 0
+
+
 # --- parser ------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -381,6 +411,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--to", choices=["coq", "smtlib"], required=True)
     p.add_argument("-o", "--output", metavar="FILE")
+    p = add("site", cmd_site, cmd_site.__doc__)
+    p.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="where to write the site: a new or empty directory, or a previous site")
+    p.add_argument("--no-plots", action="store_true",
+                   help="leave out the frontier plots (they run solvers on a first build)")
     return parser
 
 

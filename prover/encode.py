@@ -311,9 +311,8 @@ class Encoder:
             if num.is_constant() and num.constant_value() < 0:
                 raise ExprError("square root of a negative constant", e.pos)
             s = self.fresh("sqrt")
-            self.definitions.append(And((Atom(s, ">="),
-                                         Atom(self.mul(s * s, self.den_poly(tuple(den.items()))) - num,
-                                              "=="))))
+            square = self.mul(s * s, self.den_poly(tuple(den.items())))
+            self.definitions.append(And((Atom(s, ">="), Atom(square - num, "=="))))
             return Term(s)
         if e.func == "abs":
             (num, den), = args

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -142,7 +143,6 @@ def test_list_of_an_empty_store(tmp_path, capsys):
 
 
 def test_list_reports_an_unreadable_certificate_and_goes_on(checked, tmp_path, capsys):
-    import shutil
     store = tmp_path / "store"
     shutil.copytree(checked["store"], store)
     (store / "c" / "broken.json").write_text("{not json")

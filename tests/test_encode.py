@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from prover import expr as E
 from prover import models
-from prover.encode import MAX_EXPANSION, Encoder, encode
+from prover.encode import MAX_EXPANSION, encode
 from prover.errors import ExprError
 from prover.evaluate import exact_truth
 from prover.formula import Or, holds

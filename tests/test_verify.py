@@ -7,7 +7,10 @@ works on its own copy of the whole tree, with paths relative to it as in a repos
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import shutil
 from fractions import Fraction
 from pathlib import Path
@@ -30,10 +33,6 @@ CONJECTURES = {
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory):
     """A checked tree: conjectures/ and certificates/, made with relative paths."""
-    import contextlib
-    import io
-    import os
-
     root = tmp_path_factory.mktemp("verify")
     for cid, text in CONJECTURES.items():
         path = root / "conjectures" / f"{cid}.toml"
