@@ -22,7 +22,8 @@ from . import expr as E
 from . import solvers
 from .conjecture import Conjecture
 from .encode import Problem, encode
-from .evaluate import Undecided, Undefined, exact_truth, float_term, margin, ExactEvaluator
+from .evaluate import (Undecided, Undefined, exact_truth, float_term, margin, ExactEvaluator,
+                       realized_violation)
 from .formula import holds
 from .poly import fraction_text
 
@@ -202,9 +203,9 @@ def _env(instance, values: dict[str, Fraction], exact: bool = False) -> dict:
             v = ev.statistic(name)
         except (Undefined, Undecided):
             continue
-        if not isinstance(v, Fraction):
-            v = (v.lo + v.hi) / 2
-            exact = False
+        if not isinstance(v, Fraction):      # irrational: this one value as a float
+            env[name] = float((v.lo + v.hi) / 2)
+            continue
         env[name] = v if exact else float(v)
     for name in instance.components:
         env[name] = values[name] if exact else float(values[name])
@@ -307,15 +308,19 @@ def confirm(conj: Conjecture, instance, values: dict[str, Fraction], seed: int) 
             exact_env = {k: v for k, v in env.items()}
             try:
                 m = violation_margin(conj, exact_env, instance, exact=True)
-            except (KeyError, ZeroDivisionError) as exc:
+                # decided exactly, not by the sign of m: a margin of 0 is a violation of
+                # a strict claim (r2 = 1/2 against 'r2 < 1/2') and of 'A implies B' with
+                # an equality A; assumptions' equalities are checked too
+                violated = realized_violation(instance, exact_env, conj.claim, conj.assume)
+            except (KeyError, ZeroDivisionError, Undefined, Undecided) as exc:
                 record.update(confirmed=False, note=f"cannot evaluate the claim on the "
                               f"realized statistics: {exc}")
                 return record
             record.update(estimates={k: fraction_text(v) if isinstance(v, Fraction) else v
                                      for k, v in sorted(env.items())},
-                          interval=[_num(m), _num(m)], confirmed=m > 0,
-                          note="exact computation from the realized object" if m > 0 else
-                          "the realized object does not violate the claim")
+                          interval=[_num(m), _num(m)], confirmed=violated,
+                          note="exact computation from the realized object" if violated
+                          else "the realized object does not violate the claim")
             return record
         # batch-means interval: the spread across 20 independent blocks gives the standard
         # error; it is centred on the whole-sample estimate (ratio estimators such as a

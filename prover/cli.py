@@ -361,6 +361,27 @@ def cmd_site(args) -> int:
     return 0
 
 
+# --- frontier ----------------------------------------------------------------------------
+
+def cmd_frontier(args) -> int:
+    """The region two statistics (or expressions in them) can occupy under a model.
+
+    Exact when both are linear-fractional with one denominator (twins, multilinear):
+    vertices as rationals, edges as equations, each marked attained or only approached,
+    with witnesses. Otherwise an inner approximation (realized points) and an outer one
+    (bounds proved by the solver, and valid certificates in the store), and the distance
+    between them. --emit writes the boundary as conjecture files for `prover check`;
+    --plot draws it (PNG or SVG) with the store's counterexamples.
+
+    Examples:  prover frontier twins "rDZ/rMZ" s2 --param max_order=6
+               prover frontier multilinear s2 r2 --plot r2-s2.svg --emit conjectures/frontier
+
+    Exit: 0; 2 input error."""
+    from .frontier import run_command
+
+    return run_command(args, out=lambda text: _out(args, text), store=_store(args))
+
+
 # --- parser ------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -411,6 +432,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--to", choices=["coq", "smtlib"], required=True)
     p.add_argument("-o", "--output", metavar="FILE")
+    p = add("frontier", cmd_frontier, cmd_frontier.__doc__)
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("x", metavar="X", help="a statistic or an expression in statistics, e.g. rDZ/rMZ")
+    p.add_argument("y", metavar="Y", help="a statistic or an expression in statistics, e.g. s2")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a model parameter, e.g. max_order=6 (repeatable)")
+    p.add_argument("--plot", action="append", default=[], metavar="FILE",
+                   help="draw the region to FILE, .png or .svg (repeatable)")
+    p.add_argument("--emit", metavar="DIR", help="write the boundary's conjectures to DIR")
+    p.add_argument("--epsilon", default="1/16", metavar="Q",
+                   help="how much tightness variants strengthen a bound (default 1/16)")
+    p.add_argument("--no-prove", action="store_true",
+                   help="approximate frontiers: no solver calls for the outer bounds")
     p = add("site", cmd_site, cmd_site.__doc__)
     p.add_argument("-o", "--output", required=True, metavar="DIR",
                    help="where to write the site: a new or empty directory, or a previous site")

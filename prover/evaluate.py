@@ -207,6 +207,37 @@ def exact_truth(instance, values: Mapping[str, Fraction], e: E.Expr) -> bool:
     raise Undecided("could not decide the claim at this point even with 4096-bit intervals")
 
 
+class RealizedEvaluator(ExactEvaluator):
+    """Exact evaluation on values a realizer recomputed from a concrete object: the
+    statistics in ``env`` are taken as given (never from the model's formulas);
+    expression statistics missing from it (e.g. r = sqrt(r2)) are evaluated from it."""
+
+    def __init__(self, instance, env: Mapping[str, Fraction], bits: int = 64):
+        super().__init__(instance, {k: v for k, v in env.items()
+                                    if k in instance.components}, bits)
+        self.env = {k: Fraction(v) for k, v in env.items()}
+
+    def statistic(self, name: str) -> Value:
+        if name in self.env:
+            return self.env[name]
+        if self.inst.statistics[name].ratio is not None:
+            raise Undefined(f"the realizer did not recompute '{name}'")
+        return super().statistic(name)
+
+
+def realized_violation(instance, env: Mapping[str, Fraction], claim: E.Expr,
+                       assume: list) -> bool:
+    """Exactly: on the realized values every assumption holds and the claim fails
+    (a violation on the boundary, e.g. r2 = 1/2 against 'r2 < 1/2', counts)."""
+    for bits in (64, 256, 1024, 4096):
+        try:
+            ev = RealizedEvaluator(instance, env, bits)
+            return all(ev.truth(a) for a in assume) and not ev.truth(claim)
+        except Undecided:
+            continue
+    raise Undecided("could not decide the claim on the realized values")
+
+
 def exact_value(instance, values: Mapping[str, Fraction], e: E.Expr) -> Value:
     return ExactEvaluator(instance, values, 128).term(e)
 

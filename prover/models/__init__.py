@@ -9,7 +9,10 @@ from ..errors import InputError
 
 # name -> module path; modules are imported only when a model is used (fast start)
 _MODULES = {
+    "gaussian": "prover.models.gaussian",
     "twins": "prover.models.twins",
+    "multilinear": "prover.models.multilinear",
+    "general": "prover.models.general",
 }
 
 

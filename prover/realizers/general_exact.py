@@ -50,6 +50,10 @@ class Measured:
         return self.cov_xz / self.var_x
 
     @property
+    def slope_back(self) -> Fraction:
+        return self.cov_xz / self.var_z
+
+    @property
     def var_ratio(self) -> Fraction:
         return self.var_z / self.var_x
 
@@ -115,15 +119,18 @@ def measure(atoms: list[tuple[Point, Fraction]], table: dict[Point, Fraction],
         raise InputError("Var F(X) and Var F(Z) must be positive")
 
     names = names or {}
+    name = lambda p: names.get(p, _text(p))
+    midpoints = [(p, q, tuple((a + b) / 2 for a, b in zip(p, q)))
+                 for i, (p, _) in enumerate(atoms) for q, _ in atoms[i + 1:]]
     realization = {
-        "P": [{"atom": names.get(p, _text(p)), "position": _text(p), "weight": str(w),
-               "F": str(F(p))} for p, w in atoms],
-        "F at midpoints": [
-            {"between": f"{names.get(p, _text(p))}, {names.get(q, _text(q))}",
-             "position": _text(z), "F": str(F(z))}
-            for i, (p, _) in enumerate(atoms) for q, _ in atoms[i + 1:]
-            for z in [tuple((a + b) / 2 for a, b in zip(p, q))]],
-        "F elsewhere": "arbitrary: X, Y and (X+Y)/2 take only the values listed",
+        "P": " + ".join(f"{w}·δ({_text(p)})" for p, w in atoms),
+        "F": "; ".join([f"F({_text(p)}) = {F(p)}" for p, _ in atoms]
+                       + [f"F({_text(z)}) = {F(z)}" for _, _, z in midpoints])
+             + "; elsewhere arbitrary (X, Y and (X+Y)/2 take only these values)",
+        "atoms": [{"atom": name(p), "position": _text(p), "weight": str(w), "F": str(F(p))}
+                  for p, w in atoms],
+        "midpoints": [{"between": f"{name(p)}, {name(q)}", "position": _text(z),
+                       "F": str(F(z))} for p, q, z in midpoints],
         "best affine fit": "L(x) = " + " + ".join(
             [str(beta[0])] + [f"{b}*x{i}" if dim > 1 else f"{b}*x"
                               for i, b in enumerate(beta[1:], 1)]),

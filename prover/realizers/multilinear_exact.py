@@ -38,6 +38,7 @@ All arithmetic is on integers and Fractions: the result is exact.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -189,6 +190,14 @@ def block_stats(k: int) -> BlockStats:
                       {d: w for d, w in weights.items() if d >= 1 and w})
 
 
+def _root_text(w: Fraction) -> str:
+    """sqrt(w) as text: the rational root when w is a square, else 'sqrt(w)'."""
+    n, d = math.isqrt(w.numerator), math.isqrt(w.denominator)
+    if n * n == w.numerator and d * d == w.denominator:
+        return str(Fraction(n, d)) if d == 1 else f"({Fraction(n, d)})"
+    return f"sqrt({w})"
+
+
 def _product(values) -> Fraction:
     out = Fraction(1)
     for v in values:
@@ -244,14 +253,16 @@ def realize_blocks(blocks: list[tuple[int, Fraction]]) -> Realized:
         next_coord += k
         monomial = "*".join(f"x{i}" for i in coords) if k <= 12 else \
             f"x{coords[0]}*...*x{coords[-1]}"
-        terms.append({"degree": k, "coordinates": [coords[0], coords[-1]],
+        terms.append({"degree": k,
+                      "coordinates": f"x{coords[0]}" if k == 1 else
+                      f"x{coords[0]}..x{coords[-1]}",
                       "coefficient_squared": str(w),
-                      "term": f"sqrt({w})*{monomial}"})
+                      "term": f"{_root_text(w)}*{monomial}"})
     realization = {
         "distribution": f"X uniform on {{-1,+1}}^{next_coord - 1}",
         "n": next_coord - 1,
         "F": " + ".join(t["term"] for t in terms),
-        "terms": terms,
+        "blocks": terms,
         "midpoint": "F((X+Y)/2) = multilinear extension of F at the midpoint",
     }
     return Realized(var_x, var_z, cov_xz, explained, degree_weights, realization)

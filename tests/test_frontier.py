@@ -1,0 +1,350 @@
+"""Frontiers: the exact region of two statistics, which parts of its boundary are attained,
+the conjectures that pin it down (checked for real), and its pictures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from fractions import Fraction as F
+
+import pytest
+
+from prover import models
+from prover.errors import InputError
+from prover.frontier import (conjectures, emit, frontier, halfplanes, inequality_text,
+                             linear_text, parse_params, run_command)
+from prover.store import MemoryStore
+
+
+def vertices(fr):
+    return {(v.x, v.y): v.attained for v in fr.vertices}
+
+
+def edges(fr):
+    """{formula: [(from, to, attained), ...]} in boundary order."""
+    out = {}
+    for e in fr.edges:
+        out.setdefault(fr.facets[e.facet].formula, []).append(
+            (e.start.point, e.end.point if e.end else None, e.attained))
+    return out
+
+
+# --- twins: (rDZ/rMZ, s2) -------------------------------------------------------------------
+
+def test_twins_order_1_is_the_segment_s2_equals_4rho_minus_1():
+    fr = frontier("twins", "rDZ/rMZ", "s2", {"max_order": 1})
+    assert fr.exact and fr.shape == "segment"
+    assert vertices(fr) == {(F(1, 4), F(0)): True, (F(1, 2), F(1)): True}
+    assert edges(fr) == {"s2 == 4*(rDZ/rMZ) - 1": [((F(1, 4), F(0)), (F(1, 2), F(1)), True)]}
+    assert [f.formula for f in fr.facets] == ["s2 == 4*(rDZ/rMZ) - 1", "rDZ/rMZ >= 1/4",
+                                              "rDZ/rMZ <= 1/2"]
+    assert fr.irrelevant == ["VE"]
+
+
+def test_twins_order_2_triangle_all_attained():
+    fr = frontier("twins", "rDZ/rMZ", "s2", {"max_order": 2})
+    assert fr.shape == "polygon"
+    assert vertices(fr) == {(F(1, 16), F(0)): True, (F(1, 4), F(0)): True,
+                            (F(1, 2), F(1)): True}
+    assert edges(fr) == {
+        "s2 >= 0": [((F(1, 16), F(0)), (F(1, 4), F(0)), True)],
+        "s2 >= 4*(rDZ/rMZ) - 1": [((F(1, 4), F(0)), (F(1, 2), F(1)), True)],
+        "s2 <= (16*(rDZ/rMZ) - 1)/7": [((F(1, 2), F(1)), (F(1, 16), F(0)), True)],
+    }
+    assert [(f.a, f.b, f.h) for f in fr.facets] == [(0, -1, 0), (4, -1, 1), (-16, 7, -1)]
+    # the witnesses are single-component architectures at the vertices
+    wit = {(v.x, v.y): {k: x for k, x in v.witness.items() if x} for v in fr.vertices}
+    assert wit == {(F(1, 16), F(0)): {"VDD": 1}, (F(1, 4), F(0)): {"VD": 1},
+                   (F(1, 2), F(1)): {"VA": 1}}
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4, 6, 12])
+def test_twins_upper_edge_runs_from_4_to_minus_K_towards_2rho(order):
+    fr = frontier("twins", "rDZ/rMZ", "s2", {"max_order": order})
+    corner = (F(1, 4 ** order), F(0))
+    assert vertices(fr)[(F(1, 2), F(1))] is True
+    assert vertices(fr)[corner] is True
+    # the lower edge s2 = 4 rho - 1 is attained for every K
+    lower = [f for f in fr.facets if (f.a, f.b, f.h) == (4, -1, 1)]
+    assert lower and lower[0].attained == "all"
+    if order > 1:
+        # upper edge through (4^-K, 0) and (1/2, 1): s2 <= (rho - 4^-K)/(1/2 - 4^-K)
+        upper = [f for f in fr.facets if f.b > 0][0]
+        assert upper.a * corner[0] + upper.b * corner[1] == upper.h
+        assert upper.a * F(1, 2) + upper.b == upper.h
+        assert upper.attained == "all"
+    assert all(e.attained for e in fr.edges)
+
+
+def test_twins_h2_falconer_vertex_at_zero_is_only_approached():
+    """VE alone puts (h2, falconer) at (0, 0), but VE alone is no genetic architecture
+    (V_G > 0): the corner is approached, the edges through it are attained."""
+    fr = frontier("twins", "h2", "falconer", {"max_order": 2})
+    assert vertices(fr) == {(F(0), F(0)): False, (F(1), F(1)): True, (F(0), F(15, 8)): True}
+    assert edges(fr)["falconer >= h2"] == [((F(0), F(0)), (F(1), F(1)), True)]
+    assert all(e.attained for e in fr.edges)
+    assert {f.formula: f.attained for f in fr.facets}["falconer >= h2"] == "part"
+
+
+def test_twins_is_fast_at_order_6():
+    fr = frontier("twins", "rDZ/rMZ", "s2", {"max_order": 6})
+    assert fr.seconds < 10
+    assert vertices(fr)[(F(1, 4096), F(0))]
+
+
+# --- multilinear: (s2, r2) ------------------------------------------------------------------
+
+@pytest.mark.parametrize("k", [3, 4, 7])
+def test_multilinear_finite_degree_lower_edge_is_s2_over_2_plus_2_to_minus_K(k):
+    fr = frontier("multilinear", "s2", "r2", {"max_degree": k})
+    assert vertices(fr) == {(F(0), F(1, 2 ** k)): True, (F(1), F(1, 2)): True,
+                            (F(0), F(1, 4)): True}
+    lower = next(f for f in fr.facets if f.b < 0)
+    for s2 in (F(0), F(1, 3), F(1)):        # r2 = s2/2 + 2^-K (1 - s2) on the edge
+        r2 = s2 / 2 + F(1, 2 ** k) * (1 - s2)
+        assert lower.a * s2 + lower.b * r2 == lower.h
+    assert all(e.attained for e in fr.edges)
+    assert "r2 <= (s2 + 1)/4" in edges(fr)
+
+
+def test_multilinear_degree_2_is_the_upper_segment():
+    fr = frontier("multilinear", "s2", "r2", {"max_degree": 2})
+    assert fr.shape == "segment"
+    assert edges(fr) == {"r2 == (s2 + 1)/4": [((F(0), F(1, 4)), (F(1), F(1, 2)), True)]}
+
+
+def test_multilinear_all_degrees_lower_edge_only_approached():
+    fr = frontier("multilinear", "s2", "r2")
+    assert vertices(fr) == {(F(0), F(0)): False, (F(1), F(1, 2)): True,
+                            (F(0), F(1, 4)): True}
+    assert edges(fr) == {
+        "r2 >= s2/2": [((F(0), F(0)), (F(1), F(1, 2)), False)],
+        "r2 <= (s2 + 1)/4": [((F(1), F(1, 2)), (F(0), F(1, 4)), True)],
+        "s2 >= 0": [((F(0), F(1, 4)), (F(0), F(0)), True)],
+    }
+    assert {f.formula: f.attained for f in fr.facets} == {
+        "r2 >= s2/2": "part", "r2 <= (s2 + 1)/4": "all", "s2 >= 0": "part"}
+    assert fr.generators["Wtail"] == {"from": ["0", "0"], "to": ["0", "1/32"],
+                                      "as": "u from 0 (open) to 1/32 (closed)"}
+
+
+@pytest.mark.parametrize("degree", [3, "inf"])
+def test_multilinear_witnesses_are_realized_exactly(degree):
+    """Every witness, rebuilt as a function on the cube by the model's realizer (exact
+    enumeration, not the 2^-k formula), lands on its point."""
+    fr = frontier("multilinear", "s2", "r2", {"max_degree": degree})
+    inst = models.get("multilinear").build(fr.params)
+    cases = [(v.witness, (v.x, v.y)) for v in fr.vertices if v.attained]
+    cases += [(e.witness, ((e.start.x + e.end.x) / 2, (e.start.y + e.end.y) / 2))
+              for e in fr.edges if e.attained]
+    assert len(cases) >= 4
+    for witness, point in cases:
+        ev = inst.realize(witness, seed=1)
+        assert (ev.exact["s2"], ev.exact["r2"]) == point
+
+
+def test_vertex_approached_across_a_face_splits_the_face_at_a_break():
+    """A toy model: A at (1, 0), B at (1/2, 0), and T sweeping (u, u) for u in (0, 1].
+    (0, 0) is a limit of T's points, which leave the bottom face at once: the bottom face
+    is attained only from B's point on, the diagonal (T's own) everywhere but (0, 0)."""
+    from prover import expr as E
+    from prover.frontier import _exact_frontier, _linear_fractional
+    from prover.models.base import Atom, Model, ModelInstance, Ratio, Statistic
+    from prover.poly import Poly
+
+    a, b, t, u = (Poly.var(n) for n in "ABTu")
+    total = a + b + t
+
+    class Toy(Model):
+        name = "toy"
+
+    inst = ModelInstance(
+        model=Toy(), params={}, variables=["A", "B", "T", "u"], components=["A", "B", "T"],
+        constraints=[Atom(a, ">="), Atom(b, ">="), Atom(t, ">="), Atom(total, ">"),
+                     Atom(u, ">"), Atom(1 - u, ">=")],
+        statistics={"x": Statistic("x", "", Ratio(a + b.scale(F(1, 2)) + u * t, total)),
+                    "y": Statistic("y", "", Ratio(u * t, total))})
+    ex, ey = E.parse_term("x"), E.parse_term("y")
+    fr = _exact_frontier(inst, _linear_fractional(inst, ex, ey), ex, ey, "x", "y")
+    assert vertices(fr) == {(F(0), F(0)): False, (F(1), F(0)): True, (F(1), F(1)): True}
+    assert [(b.point, b.attained) for b in fr.breaks()] == [((F(1, 2), F(0)), True)]
+    assert edges(fr) == {"y >= 0": [((F(0), F(0)), (F(1, 2), F(0)), False),
+                                    ((F(1, 2), F(0)), (F(1), F(0)), True)],
+                         "x <= 1": [((F(1), F(0)), (F(1), F(1)), True)],
+                         "y <= x": [((F(1), F(1)), (F(0), F(0)), True)]}
+    got = {(c.name, c.claim, c.assume, c.expect) for c in conjectures(fr)}
+    assert ("edge-1-strict", "y > 0", ("x < 1/2",), "valid") in got
+    assert ("vertex-1-strict", "x > 0", (), "valid") in got
+
+
+# --- unbounded and refused regions ----------------------------------------------------------
+
+def test_component_outside_the_denominator_makes_the_region_unbounded():
+    fr = frontier("twins", "e2/H2", "s2", {"max_order": 2})
+    assert fr.shape == "unbounded" and fr.rays == [(F(1), F(0))]
+    assert edges(fr) == {"s2 <= 1": [((F(0), F(1)), None, True)],
+                         "e2/H2 >= 0": [((F(0), F(1)), (F(0), F(0)), True)],
+                         "s2 >= 0": [((F(0), F(0)), None, True)]}
+
+
+def test_region_unbounded_both_ways_is_refused():
+    with pytest.raises(InputError, match="opposite directions"):
+        frontier("twins", "(e2 - c2)/H2", "s2", {"max_order": 1, "shared_environment": True})
+
+
+def test_input_errors_name_the_axis_and_suggest():
+    with pytest.raises(InputError, match=r"Y = 'r3': unknown name 'r3'; did you mean"):
+        frontier("multilinear", "s2", "r3")
+    with pytest.raises(InputError, match="'rDZ' is not available here"):
+        frontier("multilinear", "s2", "rDZ")
+    with pytest.raises(InputError, match="unknown model"):
+        frontier("twin", "h2", "s2")
+    with pytest.raises(InputError, match="KEY=VALUE"):
+        parse_params(["max_order"])
+    assert parse_params(["max_order=6", "shared_environment=true", "max_degree=inf"]) == {
+        "max_order": 6, "shared_environment": True, "max_degree": "inf"}
+
+
+# --- formulas -------------------------------------------------------------------------------
+
+def test_formulas_are_exact_and_readable():
+    assert linear_text(F(16, 7), F(-1, 7), "rDZ/rMZ") == "(16*(rDZ/rMZ) - 1)/7"
+    assert linear_text(F(1, 2), F(0), "s2") == "s2/2"
+    assert linear_text(F(-7, 8), F(15, 8), "h2") == "(15 - 7*h2)/8"
+    assert inequality_text(4, -1, 1, "rDZ/rMZ", "s2") == "s2 >= 4*(rDZ/rMZ) - 1"
+    assert inequality_text(4, -1, 1, "rDZ/rMZ", "s2", shift=F(1, 16)) == \
+        "s2 >= 4*(rDZ/rMZ) - 1 + 1/16"
+    assert inequality_text(0, -1, 0, "x", "s2", shift=F(1, 16)) == "s2 >= 1/16"
+    assert inequality_text(-1, 0, 0, "s2", "r2", "<") == "s2 > 0"
+
+
+# --- emitted conjectures, checked for real -------------------------------------------------
+
+def _check(path):
+    from prover.check import check
+    from prover.conjecture import load
+    conj = load(path)
+    outcome = check(conj, timeout=60)
+    return path.name, conj.expect, outcome.verdict, outcome.certificate.get("reason")
+
+
+def _check_all(paths):
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_check, paths))
+
+
+def test_emitted_conjectures_say_what_is_attained():
+    fr = frontier("multilinear", "s2", "r2")
+    got = {(c.name, c.claim, c.assume, c.expect) for c in conjectures(fr)}
+    assert ("facet-1", "r2 >= s2/2", (), "valid") in got
+    assert ("facet-1-tight", "r2 >= s2/2 + 1/16", (), "refuted") in got
+    assert ("edge-1-strict", "r2 > s2/2", ("s2 < 1",), "valid") in got
+    assert ("vertex-1-strict", "r2 > 0", (), "valid") in got        # (0, 0) approached
+    assert ("vertex-2-tight", "r2 <= 7/16", (), "refuted") in got      # 1/2 - 1/16
+
+
+def test_emitted_conjectures_check_as_expected(tmp_path):
+    """The boundary of twins (rDZ/rMZ, s2) at K = 2, multilinear (s2, r2) at K = 3 and
+    for all degrees: every edge valid, every tightness variant refuted (with a confirmed
+    counterexample), every strict claim on an approached part valid."""
+    paths = []
+    for model, x, y, params in (("twins", "rDZ/rMZ", "s2", {"max_order": 2}),
+                                ("multilinear", "s2", "r2", {"max_degree": 3}),
+                                ("multilinear", "s2", "r2", {})):
+        paths += emit(frontier(model, x, y, params), tmp_path / f"{model}-{len(paths)}")
+    assert len(paths) == 9 + 9 + 10
+    text = (tmp_path / "twins-0" / "facet-2-tight.toml").read_text()
+    assert 'claim = "s2 >= 4*(rDZ/rMZ) - 1 + 1/16"' in text
+    assert 'assume = ["VE == 0"]' in text and "max_order = 2" in text
+    results = _check_all(paths)
+    wrong = [r for r in results if r[1] != r[2]]
+    assert not wrong, wrong
+    assert sum(r[2] == "refuted" for r in results) == 6 + 6 + 5
+
+
+# --- approximate frontiers ------------------------------------------------------------------
+
+def test_square_root_gives_an_approximate_frontier_of_exact_points():
+    fr = frontier("multilinear", "s2", "r", {"max_degree": 3}, prove=False, samples=150,
+                  directions=8)
+    assert not fr.exact and fr.shape == "approximate"
+    assert "auxiliary variable" in fr.notes[0]
+    assert len(fr.points) > 50
+    for s2, r in fr.points:       # every realized point is inside the exact (s2, r2) region
+        assert 0 <= s2 <= 1
+        assert s2 / 2 + (1 - s2) / 8 - F(1, 10 ** 9) <= r * r <= (1 + s2) / 4 + F(1, 10 ** 9)
+
+
+def test_gaussian_realized_points_are_exact_and_break_the_cube_bound():
+    fr = frontier("gaussian", "s2", "r2", prove=False)
+    assert all(r2 <= (1 + s2) / 4 for s2, r2 in fr.points)       # proved fact, exactly
+    assert any(r2 < s2 / 2 for s2, r2 in fr.points)              # F = x - x^3 and friends
+    low = fr.best["lowest"]
+    assert low == sorted(low) and len(low) > 10
+
+
+def test_outer_bounds_from_the_store_and_the_gap():
+    store = MemoryStore()
+    params = models.get("multilinear").validate_params({"max_degree": 3})
+    for i, claim in enumerate(["s2 >= 0", "s2 <= 1", "r2 >= s2/2", "r <= 3/4"]):
+        store.save({"format": 1, "id": f"b{i}", "verdict": "valid", "claim": claim,
+                    "assume": [], "model": {"name": "multilinear", "params": params}})
+    store.save({"format": 1, "id": "cond", "verdict": "valid", "claim": "r <= 0",
+                "assume": ["s2 > 2"], "model": {"name": "multilinear", "params": params}})
+    fr = frontier("multilinear", "s2", "r", {"max_degree": 3}, store=store, prove=False,
+                  samples=100, directions=8)
+    assert sorted(b.source for b in fr.bounds) == ["store:b0", "store:b1", "store:b3"]
+    assert fr.outer is None and fr.gap == float("inf")     # nothing bounds r from below
+    from prover import expr as E
+    assert halfplanes(E.parse_formula("r2 <= 0.99*(1 + s2)/4"), E.parse_term("s2"),
+                      E.parse_term("r2")) == [(F(-99, 400), F(1), F(99, 400))]
+
+
+def test_proved_bounds_are_valid_and_close_the_gap():
+    fr = frontier("multilinear", "s2", "r", {"max_degree": 2}, samples=100, directions=8,
+                  timeout=20)
+    assert fr.bounds and all(b.source == "z3" for b in fr.bounds)
+    # with degree <= 2, r = sqrt((1 + s2)/4): the realized curve is the whole region
+    assert fr.gap is not None and fr.gap < 0.05
+
+
+# --- pictures and the command ---------------------------------------------------------------
+
+def test_plot_png_and_svg_with_formulas_and_counterexamples(tmp_path):
+    from prover.plot import plot_frontier
+
+    fr = frontier("twins", "rDZ/rMZ", "s2", {"max_order": 2})
+    store = MemoryStore()
+    store.save({"format": 1, "id": "mine/pgs", "verdict": "refuted",
+                "model": {"name": "twins", "params": fr.params},
+                "counterexample": {"statistics": {"rDZ": "1/5", "rMZ": "1/2", "s2": "1/2"}}})
+    store.save({"format": 1, "id": "other-order", "verdict": "refuted",
+                "model": {"name": "twins", "params": {**fr.params, "max_order": 3}},
+                "counterexample": {"statistics": {"rDZ": "1/5", "rMZ": "1/2", "s2": "0"}}})
+    svg = plot_frontier(fr, tmp_path / "f.svg", store=store).read_text()
+    assert "s2 &gt;= 4*(rDZ/rMZ) - 1" in svg and "(1/16, 0)" in svg
+    assert "pgs" in svg and "other-order" not in svg
+    png = plot_frontier(fr, tmp_path / "f.png", store=store)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(InputError, match=r"\.png or \.svg"):
+        plot_frontier(fr, tmp_path / "f.pdf")
+
+
+def test_command_json_emit_and_plot(tmp_path, capsys):
+    args = argparse.Namespace(model="multilinear", x="s2", y="r2", param=[], json=True,
+                              plot=[str(tmp_path / "m.svg")], emit=str(tmp_path / "c"),
+                              epsilon="1/32", no_prove=False, timeout=None)
+    assert run_command(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["exact"] is True
+    assert {(v["x"], v["y"], v["attained"]) for v in doc["vertices"]} == {
+        ("0", "0", False), ("1", "1/2", True), ("0", "1/4", True)}
+    assert [(e["formula"], e["attained"]) for e in doc["edges"]] == [
+        ("r2 >= s2/2", False), ("r2 <= (s2 + 1)/4", True), ("s2 >= 0", True)]
+    assert len(doc["emitted"]) == 10 and doc["plots"] == [str(tmp_path / "m.svg")]
+    assert 'claim = "r2 >= s2/2 + 1/32"' in (tmp_path / "c" / "facet-1-tight.toml").read_text()
+    args.epsilon = "-1"
+    with pytest.raises(InputError, match="positive rational"):
+        run_command(args)
