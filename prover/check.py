@@ -239,8 +239,7 @@ def find_counterexample(conj, instance, problem, first, timeout, primary):
     it is a candidate too (a relaxation's point is not, so the caller passes None)."""
     model_vars = list(instance.variables)
     budget = max(2.0, min(10.0, timeout / 4))
-    ladders = [(tier, [m for m in MARGINS if m >= Fraction(1, 64)])
-               for tier in instance.search_tiers]
+    ladders = [(tier, list(MARGINS)) for tier in instance.search_tiers]
     ladders.append(([], list(MARGINS) + [None]))
     tried = []
     for tier, margins in ladders:

@@ -305,7 +305,7 @@ def cmd_models(args) -> int:
     print("\nStatistics (with default parameters):")
     for name, s in inst.statistics.items():
         print(f"  {name:10} {s.description}")
-    print("\nComponents (with default parameters): " + ", ".join(inst.components))
+    print("\nComponents (with default parameters): " + (", ".join(inst.components) or "none"))
     return 0
 
 

@@ -8,8 +8,9 @@ From then on only the monomial coefficients are used:
   E[X^a] = (a-1)!! for even a (0 for odd a), E[X^a Z^b] by expanding ((X+Y)/2)^b
   binomially; Var F(X), Var F(Z), Cov(F(X), F(Z)); the best affine fit of F(X) on X by
   solving the normal equations with exact moments; s2 = explained share, r2 = Corr^2;
-* by simulation: seeded draws of X and Y in 20 batches, s2 as the R^2 of an ordinary
-  least-squares fit of F(X) on (1, X), r2 as the squared sample correlation.
+* by simulation: seeded draws of X and Y in 20 batches, s2 as the (adjusted) R^2 of an
+  ordinary least-squares fit of F(X) on (1, X), r2 as the (adjusted) squared sample
+  correlation of F(X) and F(Z).
 
 No Hermite moment formula, Mehler's formula or model statistic is used here: agreement
 with the model's exact ratios is a genuine check of them.
@@ -68,13 +69,27 @@ def hermite_to_monomial(coeffs: dict[tuple[int, ...], Fraction]) -> Monomials:
     return {k: v for k, v in out.items() if v}
 
 
+def _coordinate_names(dim: int) -> list[str]:
+    return ["x"] if dim == 1 else [f"x{i + 1}" for i in range(dim)]
+
+
+def monomial_text(exps: tuple[int, ...]) -> str:
+    """x^3, x1^2*x2, or 1 for the constant."""
+    names = _coordinate_names(len(exps))
+    return "*".join(n if e == 1 else f"{n}^{e}" for n, e in zip(names, exps) if e) or "1"
+
+
+def hermite_text(alpha: tuple[int, ...]) -> str:
+    """He3(x), He2(x1)*He1(x3)."""
+    names = _coordinate_names(len(alpha))
+    return "*".join(f"He{e}({n})" for n, e in zip(names, alpha) if e) or "1"
+
+
 def polynomial_text(mono: Monomials, dim: int) -> str:
-    names = ["x"] if dim == 1 else [f"x{i + 1}" for i in range(dim)]
     parts = []
     for exps in sorted(mono, key=lambda e: (sum(e), tuple(-x for x in e))):
         c = mono[exps]
-        factors = [n if e == 1 else f"{n}^{e}" for n, e in zip(names, exps) if e]
-        mono_text = "*".join(factors)
+        mono_text = monomial_text(exps) if any(exps) else ""
         mag = abs(c)
         num = str(mag) if mag.denominator == 1 else f"({mag})"
         body = mono_text if (mag == 1 and mono_text) else (
@@ -106,30 +121,66 @@ def xz_moment(a: int, b: int) -> Fraction:
     return Fraction(total, 2 ** b)
 
 
-def _expect(mono_f: Monomials, mono_g: Monomials, moment) -> Fraction:
-    total = Fraction(0)
+def _integer_table(kind: str, top: int) -> list[list[int]]:
+    """2^shift * moment, an integer: kind 'xx' E[X^a X^b] (shift 0), 'xz' E[X^a Z^b]
+    (shift b), 'zz' E[Z^a Z^b] (shift a + b)."""
+    table = [[0] * (top + 1) for _ in range(top + 1)]
+    for a in range(top + 1):
+        for b in range(top + 1):
+            if kind == "xx":
+                table[a][b] = normal_moment(a + b)
+            elif kind == "xz":
+                table[a][b] = int(xz_moment(a, b) * 2 ** b)
+            else:
+                table[a][b] = int(xz_moment(0, a + b) * 2 ** (a + b))
+    return table
+
+
+def _expect(mono_f: Monomials, mono_g: Monomials, kind: str) -> Fraction:
+    """E[f(.) g(.)] for the pair ('xx': f(X) g(X), 'xz': f(X) g(Z), 'zz': f(Z) g(Z)),
+    in integer arithmetic: pairs whose exponents differ in parity in some coordinate
+    contribute 0 and are skipped."""
+    if not mono_f or not mono_g:
+        return Fraction(0)
+    top = max(max(e, default=0) for e in list(mono_f) + list(mono_g))
+    table = _integer_table(kind, top)
+    shift_f = (lambda e: sum(e)) if kind == "zz" else (lambda e: 0)
+    shift_g = (lambda e: 0) if kind == "xx" else (lambda e: sum(e))
+    den_f = math.lcm(*(c.denominator for c in mono_f.values()))
+    den_g = math.lcm(*(c.denominator for c in mono_g.values()))
+    top_f = max(shift_f(e) for e in mono_f)
+    top_g = max(shift_g(e) for e in mono_g)
+    by_parity: dict[tuple[int, ...], list[tuple[tuple[int, ...], int]]] = {}
+    for e, c in mono_g.items():     # integer coefficient times 2^(top_g - shift)
+        by_parity.setdefault(tuple(x % 2 for x in e), []).append(
+            (e, int(c * den_g) << (top_g - shift_g(e))))
+    total = 0
     for ea, ca in mono_f.items():
-        for eb, cb in mono_g.items():
-            total += ca * cb * math.prod(moment(x, y) for x, y in zip(ea, eb))
-    return total
+        inner = 0
+        for eb, cb in by_parity.get(tuple(x % 2 for x in ea), ()):
+            term = cb
+            for x, y in zip(ea, eb):
+                term *= table[x][y]
+                if not term:
+                    break
+            inner += term
+        total += (int(ca * den_f) << (top_f - shift_f(ea))) * inner
+    return Fraction(total, den_f * den_g * 2 ** (top_f + top_g))
 
 
 def exact_statistics(mono: Monomials, dim: int) -> dict[str, Fraction]:
     """s2, r2 and the moments behind them, exactly, from the monomial coefficients."""
     one = {(0,) * dim: Fraction(1)}
-    xx_moment = lambda a, b: Fraction(normal_moment(a + b))          # E[X^a X^b]
-    zz_moment = lambda a, b: xz_moment(0, a + b)                     # E[Z^a Z^b]
-    mean_x = _expect(mono, one, xx_moment)
-    mean_z = _expect(one, mono, xz_moment)
-    var_x = _expect(mono, mono, xx_moment) - mean_x ** 2
-    var_z = _expect(mono, mono, zz_moment) - mean_z ** 2
-    cov = _expect(mono, mono, xz_moment) - mean_x * mean_z
+    mean_x = _expect(mono, one, "xx")
+    mean_z = _expect(one, mono, "xz")
+    var_x = _expect(mono, mono, "xx") - mean_x ** 2
+    var_z = _expect(mono, mono, "zz") - mean_z ** 2
+    cov = _expect(mono, mono, "xz") - mean_x * mean_z
     # best affine fit of F(X) on X: normal equations Sigma beta = Cov(X, F(X))
     coords = [{tuple(int(i == j) for i in range(dim)): Fraction(1)} for j in range(dim)]
-    sigma = [[_expect(ci, cj, xx_moment) - _expect(ci, one, xx_moment) *
-              _expect(cj, one, xx_moment) for cj in coords] for ci in coords]
-    rhs = [_expect(ci, mono, xx_moment) - _expect(ci, one, xx_moment) * mean_x
-           for ci in coords]
+    sigma = [[_expect(ci, cj, "xx") - _expect(ci, one, "xx") * _expect(cj, one, "xx")
+              for cj in coords] for ci in coords]
+    rhs = [_expect(ci, mono, "xx") - _expect(ci, one, "xx") * mean_x for ci in coords]
     beta = _solve(sigma, rhs)
     explained = sum(b * r for b, r in zip(beta, rhs))
     out = {"VarFX": var_x, "VarFZ": var_z, "CovFXFZ": cov, "explained": explained}
@@ -173,13 +224,18 @@ def _evaluate(mono: Monomials, points: np.ndarray) -> np.ndarray:
 
 
 def _batch_statistics(fx: np.ndarray, fz: np.ndarray, x: np.ndarray) -> dict[str, float]:
-    design = np.column_stack([np.ones(len(x)), x])
+    """Adjusted (nearly unbiased) R^2 of the least-squares fit of F(X) on (1, X), and the
+    adjusted squared correlation of F(X) and F(Z): plain sample R^2 and r^2 are biased
+    upwards by about p/n, which would put a true value of 0 outside every interval."""
+    n, p = x.shape
+    design = np.column_stack([np.ones(n), x])
     beta, *_ = np.linalg.lstsq(design, fx, rcond=None)
     resid = fx - design @ beta
     centred = fx - fx.mean()
     s2 = 1.0 - float(resid @ resid) / float(centred @ centred)
     r = float(np.corrcoef(fx, fz)[0, 1])
-    return {"s2": s2, "r2": r * r}
+    return {"s2": 1.0 - (1.0 - s2) * (n - 1) / (n - p - 1),
+            "r2": 1.0 - (1.0 - r * r) * (n - 1) / (n - 2)}
 
 
 def monte_carlo(mono: Monomials, dim: int, *, seed: int, samples: int,
@@ -223,9 +279,9 @@ def realize_hermite(coeffs: dict[tuple[int, ...], Fraction], *, dim: int, degree
         "dim": dim,
         "degree": degree,
         "polynomial": polynomial_text(mono, dim),
-        "monomial_coefficients": {"*".join(str(e) for e in k): _text(v)
+        "monomial_coefficients": {monomial_text(k): _text(v)
                                   for k, v in sorted(mono.items())},
-        "hermite_coefficients": {"*".join(str(e) for e in k): _text(v)
+        "hermite_coefficients": {hermite_text(k): _text(v)
                                  for k, v in sorted(coeffs.items()) if v},
         "exact": {k: _text(v) for k, v in sorted(exact.items())},
         "monte_carlo": {"seed": seed, "samples": samples, "batches": BATCHES,
