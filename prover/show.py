@@ -119,8 +119,11 @@ def _counterexample_lines(doc: dict) -> list[str]:
     if sides:
         parts = [f"{s['left']} = {_num(s['left_value'])} and {s['right']} = "
                  f"{_num(s['right_value'])}" for s in sides]
-        lines.append("  Here " + "; ".join(parts) + f", so `{doc.get('claim')}` fails"
-                     + (f" by {_num(ce['violation'])}." if ce.get("violation") is not None else "."))
+        violation = ce.get("violation")
+        how = (" — on the boundary: equality where the claim asks for a strict inequality."
+               if violation in ("0", 0) else f" by {_num(violation)}." if violation is not None
+               else ".")
+        lines.append("  Here " + "; ".join(parts) + f", so `{doc.get('claim')}` fails" + how)
     elif ce.get("violation") is not None:
         lines.append(f"  The claim fails by {_num(ce['violation'])}.")
     stats = ce.get("statistics", {})
@@ -130,8 +133,9 @@ def _counterexample_lines(doc: dict) -> list[str]:
     lines += _architecture(ce.get("realization", {}))
     nc = ce.get("numeric_check", {})
     if nc:
-        lines.append(f"Independent check: {nc.get('method')} — {nc.get('samples')} samples, "
-                     f"seed {nc.get('seed')}:")
+        size = f"{nc['samples']} samples, seed {nc.get('seed')}" if nc.get("samples") else \
+            "exact, no sampling"
+        lines.append(f"Independent check: {nc.get('method')} — {size}:")
         intervals = nc.get("intervals", {})
         for name in [s for s in stats if s in nc.get("estimates", {})]:
             est = nc["estimates"][name]
