@@ -13,28 +13,18 @@ from prover.check import check
 from prover.conjecture import load
 from prover.errors import InputError
 from prover.formula import holds
-from prover.models import get
 from prover.models.general import atom_names, positions
 from prover.realizers.general_exact import measure
 
+from helpers import model_instance, write_conjecture
 
-def write(tmp_path, claim, *, expect=None, assume=(), params=None, name="c.toml"):
-    lines = ['model = "general"', f'claim = "{claim}"']
-    if assume:
-        lines.append("assume = [" + ", ".join(f'"{a}"' for a in assume) + "]")
-    if expect:
-        lines.append(f'expect = "{expect}"')
-    if params:
-        lines.append("[params]")
-        lines += [f"{k} = {v}" for k, v in params.items()]
-    path = tmp_path / name
-    path.write_text("\n".join(lines) + "\n")
-    return path
+
+def write(tmp_path, claim, **kwargs):
+    return write_conjecture(tmp_path, "general", claim, **kwargs)
 
 
 def instance(**params):
-    model = get("general")
-    return model.build(model.validate_params(params))
+    return model_instance("general", **params)
 
 
 def concrete_values(weights, f_atoms, f_mids):

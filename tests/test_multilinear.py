@@ -15,28 +15,18 @@ from hypothesis import strategies as st
 from prover.check import check
 from prover.conjecture import load
 from prover.errors import InputError
-from prover.models import get
 from prover.models.multilinear import tail_blocks
 from prover.realizers.multilinear_exact import block_stats, realize_blocks
 
+from helpers import model_instance, write_conjecture
 
-def write(tmp_path, claim, *, expect=None, assume=(), params=None, name="c.toml"):
-    lines = ['model = "multilinear"', f'claim = "{claim}"']
-    if assume:
-        lines.append("assume = [" + ", ".join(f'"{a}"' for a in assume) + "]")
-    if expect:
-        lines.append(f'expect = "{expect}"')
-    if params:
-        lines.append("[params]")
-        lines += [f"{k} = {v}" for k, v in params.items()]
-    path = tmp_path / name
-    path.write_text("\n".join(lines) + "\n")
-    return path
+
+def write(tmp_path, claim, **kwargs):
+    return write_conjecture(tmp_path, "multilinear", claim, **kwargs)
 
 
 def instance(**params):
-    model = get("multilinear")
-    return model.build(model.validate_params(params))
+    return model_instance("multilinear", **params)
 
 
 # --- verdicts -----------------------------------------------------------------------------

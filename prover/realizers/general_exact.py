@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import InputError
+from .moments import SecondMoments
 
 Point = tuple[Fraction, ...]
 
@@ -30,20 +31,8 @@ def _text(p: Point) -> str:
 
 
 @dataclass
-class Measured:
-    var_x: Fraction
-    var_z: Fraction
-    cov_xz: Fraction
-    explained: Fraction
+class Measured(SecondMoments):
     realization: dict
-
-    @property
-    def s2(self) -> Fraction:
-        return self.explained / self.var_x
-
-    @property
-    def r2(self) -> Fraction:
-        return self.cov_xz ** 2 / (self.var_x * self.var_z)
 
     @property
     def slope(self) -> Fraction:

@@ -46,6 +46,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import InputError
+from .moments import SecondMoments
 
 SUB_BLOCK = 8
 
@@ -206,21 +207,9 @@ def _product(values) -> Fraction:
 
 
 @dataclass
-class Realized:
-    var_x: Fraction
-    var_z: Fraction
-    cov_xz: Fraction
-    explained: Fraction
+class Realized(SecondMoments):
     degree_weights: dict          # degree -> realized W_d
     realization: dict
-
-    @property
-    def s2(self) -> Fraction:
-        return self.explained / self.var_x
-
-    @property
-    def r2(self) -> Fraction:
-        return self.cov_xz ** 2 / (self.var_x * self.var_z)
 
 
 def realize_blocks(blocks: list[tuple[int, Fraction]]) -> Realized:
