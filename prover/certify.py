@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from .checker import CertificateError, cases_of, check_case
 from .models.base import Atom
-from .poly import ONE_MONOMIAL, Poly, fraction_text, monomial_degree
+from .poly import ONE_MONOMIAL, Poly, fraction_text
 
 MAX_PRODUCTS = 4000
 

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import time
 from datetime import datetime, timezone
 
 from . import __version__

@@ -853,7 +853,7 @@ def _model_page(model, page: str, plots: _Plots, certs: list[dict]) -> str:
                      _esc(getattr(p, "description", ""))])
     body.append(_table(["name", "type", "default", "range", "description"], rows) if rows
                 else '<p class="muted">none</p>')
-    body.append(f"<h2>Frontier plots</h2>" + _plots_html(page, model.name, plots))
+    body.append("<h2>Frontier plots</h2>" + _plots_html(page, model.name, plots))
     body.append(f"<h2>Certificates ({len(certs)})</h2>")
     if certs:
         items = "".join(f'<li><a href="{_href(page, _cert_path(d["id"]))}"><code>'
