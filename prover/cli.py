@@ -89,6 +89,12 @@ def cmd_check(args) -> int:
     for exc in errors:
         _err(f"error: {exc}")
 
+    if args.kernel:
+        from .export import coqc_available
+        if not coqc_available():
+            _err("warning: --kernel: coqc is not installed (apt-get install coq); proofs are "
+                 "checked by prover's exact checker only (trust 'certificate')")
+            args.kernel = False
     store = _store(args)
     results = []
     interactive = sys.stderr.isatty() and not args.quiet
