@@ -108,3 +108,20 @@ def test_solver_disagreement_withholds_the_verdict(tmp_path, monkeypatch):
     out = check(_conj(tmp_path, "h2 <= 2*rDZ"))
     assert out.verdict == "unknown"
     assert "disagree" in out.certificate["reason"]
+
+
+def test_certificate_decides_when_the_solvers_give_up(tmp_path, monkeypatch):
+    real = check_module.solvers.solve_many
+
+    def giving_up(calls, timeout):
+        results = real(calls, timeout)
+        for r in results[1:]:
+            r.result, r.reason = "unknown", "timeout (simulated)"
+        return results
+
+    monkeypatch.setattr(check_module.solvers, "solve_many", giving_up)
+    out = check(_conj(tmp_path, "h2 <= 2*rDZ"))
+    assert (out.verdict, out.trust) == ("valid", "certificate")
+    out = check(_conj(tmp_path, "falconer <= h2", name="f"))
+    assert out.verdict == "unknown"
+    assert "timeout (simulated)" in out.certificate["reason"]
