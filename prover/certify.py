@@ -2,13 +2,14 @@
 
 For each case of the negated problem (see ``checker``), the unknown multipliers of a
 Positivstellensatz identity enter linearly, so finding them is a linear feasibility
-problem: products of up to two inequality atoms with multipliers >= 0, polynomial
+problem: products of up to three inequality atoms with multipliers >= 0, polynomial
 multipliers of the equality atoms, and a constant c >= 0, normalised so that c plus the
 multipliers of strict products sum to 1. Z3's exact simplex solves it (untrusted
 search, exact rational answer); the checker then verifies the identity by itself.
 
-Degree 1 (Farkas/Motzkin multipliers) is complete for linear problems; degree 2 products
-(Pólya/Handelman style) cover the polynomial claims of the puzzle models.
+Degree 1 (Farkas/Motzkin multipliers) is complete for linear problems; products of two
+or three hypotheses (Pólya/Handelman style) cover the polynomial claims of the puzzle
+models, e.g. a square root's defining equation times a positive denominator.
 """
 
 from __future__ import annotations
@@ -42,10 +43,9 @@ def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict | None:
     eqs = [i for i, a in enumerate(atoms) if a.rel == "=="]
     top = max([a.poly.degree() for a in atoms] + [1])
     products = [(i,) for i in ineq]
-    if degree >= 2:
-        products += [(i, j) for i, j in itertools.combinations_with_replacement(ineq, 2)]
-        top = max([top] + [sum(atoms[i].poly.degree() for i in prod)
-                           for prod in products if len(prod) == 2])
+    for size in range(2, degree + 1):
+        products += list(itertools.combinations_with_replacement(ineq, size))
+    top = max([top] + [sum(atoms[i].poly.degree() for i in prod) for prod in products])
     if len(products) > MAX_PRODUCTS:
         return None
     ctx = z3.Context()
@@ -113,7 +113,7 @@ def find_certificate(problem, timeout: float = 60.0) -> dict | None:
     except CertificateError:
         return None
     linear = problem.is_linear()
-    degrees = (1,) if linear else (1, 2)
+    degrees = (1,) if linear else (1, 2, 3)
     certs = []
     used = 1
     for atoms in cases:

@@ -8,7 +8,7 @@ in a deterministic order) and checks, for each case, a Positivstellensatz identi
 
     sum_i  lambda_i * prod(g in P_i) g   +   sum_k  q_k * h_k   ==   -c
 
-as an identity of polynomials, where each P_i is a product of at most two of the case's
+as an identity of polynomials, where each P_i is a product of at most three of the case's
 inequality atoms (g >= 0 or g > 0), lambda_i >= 0 and c >= 0 are rationals, the h_k are
 the case's equality atoms (h == 0) with polynomial multipliers q_k, and either c > 0 or
 some lambda_i > 0 multiplies a product of strict atoms only. At any point satisfying the
@@ -26,7 +26,7 @@ from .models.base import Atom
 from .poly import Poly
 
 MAX_CASES = 256
-MAX_PRODUCT = 2
+MAX_PRODUCT = 3
 
 
 class CertificateError(ValueError):

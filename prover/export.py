@@ -479,12 +479,15 @@ class _ProofWriter:
             hint += 1
             name = f"P_{hint}"
             factors = " * ".join(f"({self.poly(atoms[i].poly)})" for i in idx)
-            if all(atoms[i].rel == ">" for i in idx):
-                self.emit(depth, f"assert ({name} : 0 < {factors}) by "
-                                 "(apply Rmult_lt_0_compat; lra).")
-            else:
-                self.emit(depth, f"assert ({name} : 0 <= {factors}) by "
-                                 "(apply Rmult_le_pos; lra).")
+            strict = all(atoms[i].rel == ">" for i in idx)
+            lemma = "Rmult_lt_0_compat" if strict else "Rmult_le_pos"
+            # (g1 * g2) * g3 associates to the left: peel one factor per application
+            tactic = "lra"
+            for _ in idx[1:]:
+                tactic = f"apply {lemma}; [{tactic} | lra]" if tactic != "lra" else \
+                    f"apply {lemma}; lra"
+            self.emit(depth, f"assert ({name} : 0 {'<' if strict else '<='} {factors}) by "
+                             f"({tactic}).")
             keep.append(name)
         for item in cert.get("equalities", []):
             atom = atoms[item["atom"]]
