@@ -226,13 +226,13 @@ def _nonconstant(atoms, table):
 
 
 def _fit(atoms, table):
-    from prover.realizers.general_exact import _solve
+    from prover.realizers.moments import solve_exact
     dim = len(atoms[0][0])
     phis = [((Fr(1),) + p, w, table[p]) for p, w in atoms]
     gram = [[sum(w * ph[i] * ph[j] for ph, w, _ in phis) for j in range(dim + 1)]
             for i in range(dim + 1)]
     rhs = [sum(w * ph[i] * y for ph, w, y in phis) for i in range(dim + 1)]
-    return _solve(gram, rhs)
+    return solve_exact(gram, rhs)
 
 
 def test_denominators_of_the_relaxation_are_provably_positive():

@@ -25,6 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..models.base import Evidence
+from .moments import solve_exact
 
 BATCHES = 20
 SAMPLES_PER_EFFORT = 200_000
@@ -181,7 +182,7 @@ def exact_statistics(mono: Monomials, dim: int) -> dict[str, Fraction]:
     sigma = [[_expect(ci, cj, "xx") - _expect(ci, one, "xx") * _expect(cj, one, "xx")
               for cj in coords] for ci in coords]
     rhs = [_expect(ci, mono, "xx") - _expect(ci, one, "xx") * mean_x for ci in coords]
-    beta = _solve(sigma, rhs)
+    beta = solve_exact(sigma, rhs)
     explained = sum(b * r for b, r in zip(beta, rhs))
     out = {"VarFX": var_x, "VarFZ": var_z, "CovFXFZ": cov, "explained": explained}
     if var_x > 0:
@@ -189,19 +190,6 @@ def exact_statistics(mono: Monomials, dim: int) -> dict[str, Fraction]:
     if var_x > 0 and var_z > 0:
         out["r2"] = cov * cov / (var_x * var_z)
     return out
-
-
-def _solve(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction]:
-    n = len(rhs)
-    m = [row[:] + [r] for row, r in zip(matrix, rhs)]
-    for col in range(n):
-        piv = next(r for r in range(col, n) if m[r][col] != 0)
-        m[col], m[piv] = m[piv], m[col]
-        for r in range(n):
-            if r != col and m[r][col]:
-                f = m[r][col] / m[col][col]
-                m[r] = [x - f * y for x, y in zip(m[r], m[col])]
-    return [m[i][n] / m[i][i] for i in range(n)]
 
 
 # --- simulation --------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import InputError
-from .moments import SecondMoments
+from .moments import SecondMoments, solve_exact
 
 Point = tuple[Fraction, ...]
 
@@ -45,22 +45,6 @@ class Measured(SecondMoments):
     @property
     def var_ratio(self) -> Fraction:
         return self.var_z / self.var_x
-
-
-def _solve(matrix, rhs):
-    n = len(rhs)
-    a = [list(row) + [r] for row, r in zip(matrix, rhs)]
-    for col in range(n):
-        pivot = next((r for r in range(col, n) if a[r][col] != 0), None)
-        if pivot is None:
-            raise InputError("the atoms do not span an affine space of full dimension: "
-                             "the least-squares fit is not unique")
-        a[col], a[pivot] = a[pivot], a[col]
-        for r in range(n):
-            if r != col and a[r][col] != 0:
-                factor = a[r][col] / a[col][col]
-                a[r] = [x - factor * y for x, y in zip(a[r], a[col])]
-    return [a[i][n] / a[i][i] for i in range(n)]
 
 
 def measure(atoms: list[tuple[Point, Fraction]], table: dict[Point, Fraction],
@@ -100,7 +84,11 @@ def measure(atoms: list[tuple[Point, Fraction]], table: dict[Point, Fraction],
     gram = [[sum(w * phi[i] * phi[j] for phi, w, _ in phis) for j in range(dim + 1)]
             for i in range(dim + 1)]
     rhs = [sum(w * phi[i] * f for phi, w, f in phis) for i in range(dim + 1)]
-    beta = _solve(gram, rhs)
+    try:
+        beta = solve_exact(gram, rhs)
+    except ArithmeticError:
+        raise InputError("the atoms do not span an affine space of full dimension: "
+                         "the least-squares fit is not unique") from None
     fitted = [(sum(b * c for b, c in zip(beta, phi)), w) for phi, w, _ in phis]
     e_l = sum(w * l for l, w in fitted)
     explained = sum(w * l * l for l, w in fitted) - e_l ** 2

@@ -46,7 +46,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import InputError
-from .moments import SecondMoments
+from .moments import SecondMoments, solve_exact
 
 SUB_BLOCK = 8
 
@@ -130,22 +130,6 @@ def _split(k: int) -> list[int]:
     return sizes
 
 
-def _solve(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction]:
-    """Exact Gaussian elimination; the matrix must be nonsingular."""
-    n = len(rhs)
-    a = [list(row) + [r] for row, r in zip(matrix, rhs)]
-    for col in range(n):
-        pivot = next((r for r in range(col, n) if a[r][col] != 0), None)
-        if pivot is None:
-            raise ArithmeticError("singular normal equations")
-        a[col], a[pivot] = a[pivot], a[col]
-        for r in range(n):
-            if r != col and a[r][col] != 0:
-                factor = a[r][col] / a[col][col]
-                a[r] = [x - factor * y for x, y in zip(a[r], a[col])]
-    return [a[i][n] / a[i][i] for i in range(n)]
-
-
 @dataclass
 class BlockStats:
     """Central moments of one block term g_b = chi_{S_b} (before the factor sqrt(W_b))."""
@@ -174,7 +158,7 @@ def block_stats(k: int) -> BlockStats:
         cov_xx = [[p.xx[i][i2] - p.mean_x[i] * p.mean_x[i2] for i2 in range(p.size)]
                   for i in range(p.size)]
         cov_xg = [p.xg[i] * others - p.mean_x[i] * mean_g for i in range(p.size)]
-        beta = _solve(cov_xx, cov_xg)
+        beta = solve_exact(cov_xx, cov_xg)
         explained += sum(b * c for b, c in zip(beta, cov_xg))   # beta' Cov(x) beta
     # Walsh weights of a product of functions on independent coordinate sets: the
     # coefficient on T is the product of the factors' coefficients on T's parts, so the
