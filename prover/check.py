@@ -31,7 +31,7 @@ DEFAULT_TIMEOUT = 60.0
 MARGINS = tuple(Fraction(1, 2 ** k) for k in (0, 1, 2, 4, 6, 8, 10))
 # two-sided 99% Student t quantile with 19 degrees of freedom (20 batches)
 T_QUANTILE_99_DF19 = 2.861
-EFFORTS = (1, 4)
+EFFORTS = (1, 4, 16)     # simulation sizes tried in turn (x 100,000 families)
 
 
 @dataclass
