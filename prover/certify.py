@@ -22,6 +22,7 @@ from .models.base import Atom
 from .poly import ONE_MONOMIAL, Poly, fraction_text
 
 MAX_PRODUCTS = 4000
+SOS_TIMEOUT = 10.0       # seconds for one case's sum-of-squares search
 
 
 def _monomials_up_to(variables: list[str], degree: int):
@@ -104,18 +105,32 @@ def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict | None:
     return out
 
 
+# Why the last find_certificate call returned None ('' when it found one or never ran
+# the sum-of-squares search); see explain_failure.
+last_failure = ""
+
+
+def explain_failure() -> str:
+    """Plain text: what the last unsuccessful find_certificate call tried and why it failed."""
+    return last_failure
+
+
 def find_certificate(problem, timeout: float = 60.0) -> dict | None:
-    """A checked farkas/polya certificate for the problem, or None."""
+    """A checked farkas/polya/sos certificate for the problem, or None."""
+    global last_failure
     from .solvers import run_isolated
 
+    last_failure = ""
     try:
         cases = cases_of(problem)
-    except CertificateError:
+    except CertificateError as exc:
+        last_failure = f"the problem was not expanded into cases: {exc}"
         return None
     linear = problem.is_linear()
     degrees = (1,) if linear else (1, 2, 3)
     certs = []
     used = 1
+    sos = False
     for atoms in cases:
         found = None
         for degree in degrees:
@@ -128,8 +143,34 @@ def find_certificate(problem, timeout: float = 60.0) -> dict | None:
                 found = result
                 used = max(used, degree)
                 break
+        if found is None and not linear:
+            from .sos import search_case
+            budget = min(timeout, SOS_TIMEOUT)
+            status, result = run_isolated(search_case, (atoms, budget), budget)
+            if status != "ok":
+                reason = f"the sum-of-squares search did not finish ({result})"
+            elif "cert" in result:
+                try:
+                    check_case(atoms, result["cert"])
+                    found = result["cert"]
+                    sos = True
+                except CertificateError as exc:
+                    reason = f"the rounded sum-of-squares certificate does not check ({exc})"
+            else:
+                reason = result["reason"]
+            if found is None:
+                last_failure = (f"case {len(certs) + 1} of {len(cases)}: no exact LP "
+                                "certificate (products of up to three hypotheses); "
+                                f"sum-of-squares search: {reason}")
         if found is None:
+            if not last_failure:
+                last_failure = (f"case {len(certs) + 1} of {len(cases)}: no exact LP "
+                                "certificate (Farkas multipliers)")
             return None
         certs.append(found)
+    if sos:
+        return {"kind": "sos", "cases": certs,
+                "checker": "prover.checker (exact rational arithmetic, exact LDL^T PSD "
+                           "check, no solver)"}
     return {"kind": "farkas" if used == 1 else "polya", "cases": certs,
             "checker": "prover.checker (exact rational arithmetic, no solver)"}

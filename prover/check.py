@@ -127,9 +127,8 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
                 if kernel:
                     _kernel_check(problem, cert, out)
             else:
-                cert["proof"]["certificate_search"] = (
-                    "no exact certificate found: tried Farkas multipliers and products of up "
-                    "to three hypotheses (exact LP); sum-of-squares terms are not searched yet")
+                from .certify import explain_failure
+                cert["proof"]["certificate_search"] = "no exact certificate: " + explain_failure()
     elif "sat" in answers:
         sat_result = next(r for r in results if r.result == "sat")
         _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_result)

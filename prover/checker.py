@@ -11,7 +11,9 @@ in a deterministic order) and checks, for each case, a Positivstellensatz identi
 as an identity of polynomials, where each P_i is a product of at most three of the case's
 inequality atoms (g >= 0 or g > 0), lambda_i >= 0 and c >= 0 are rationals, the h_k are
 the case's equality atoms (h == 0) with polynomial multipliers q_k, and either c > 0 or
-some lambda_i > 0 multiplies a product of strict atoms only. At any point satisfying the
+some lambda_i > 0 multiplies a product of strict atoms only. Kind "sos" certificates may
+add (non-strict) terms prod(P) * m^T G m, P at most two inequality atoms, m a vector of
+monomials and G a rational Gram matrix checked positive semidefinite by exact LDL^T. At any point satisfying the
 case the left side is >= 0, and > 0 when a strict product has a positive multiplier,
 while the right side is <= 0 (< 0 if c > 0): a contradiction, so the case is empty.
 Every case empty means the claim holds wherever the hypotheses do.
@@ -84,6 +86,8 @@ def check_case(atoms: list[Atom], cert: dict) -> None:
         except (TypeError, ValueError) as exc:
             raise CertificateError(f"bad equality multiplier: {exc}") from None
         total = total + q * atoms[k].poly
+    for item in cert.get("squares", []):
+        total = total + square_term(atoms, ineq, item)
     c = parse_fraction(cert.get("constant", "0"))
     if c < 0:
         raise CertificateError("the constant must be nonnegative")
@@ -95,10 +99,76 @@ def check_case(atoms: list[Atom], cert: dict) -> None:
                                "the identity proves nothing")
 
 
+def psd_ldl(matrix: list[list[Fraction]]) -> list[tuple[Fraction, list[Fraction]]]:
+    """Exact LDL^T of a symmetric rational matrix, or CertificateError if it is not PSD.
+
+    Returns [(d_k, row_k)] with d_k > 0 and row_k[j] = L[j][k] (row_k[k] = 1, zeros before
+    k), so that m^T G m == sum_k d_k * (row_k . m)^2. A negative pivot, or a zero pivot
+    whose remaining column is not zero, means G is not positive semidefinite."""
+    n = len(matrix)
+    a = [list(row) for row in matrix]
+    out = []
+    for k in range(n):
+        d = a[k][k]
+        if d < 0:
+            raise CertificateError(f"the Gram matrix is not PSD (pivot {k + 1} is {d})")
+        if d == 0:
+            if any(a[k][j] != 0 for j in range(k + 1, n)):
+                raise CertificateError(f"the Gram matrix is not PSD (pivot {k + 1} is zero "
+                                       "but its column is not)")
+            continue
+        row = [Fraction(0)] * k + [a[k][j] / d for j in range(k, n)]
+        for i in range(k + 1, n):
+            if a[k][i]:
+                f = a[k][i] / d
+                for j in range(i, n):
+                    a[i][j] -= f * a[k][j]
+                    a[j][i] = a[i][j]
+        out.append((d, row))
+    return out
+
+
+def parse_gram(gram) -> tuple[list[Poly], list[list[Fraction]]]:
+    """The basis monomials (as Polys) and the symmetric rational matrix of a Gram object."""
+    if not isinstance(gram, dict) or not isinstance(gram.get("basis"), list) or \
+            not isinstance(gram.get("matrix"), list):
+        raise CertificateError("a square needs a gram object with basis and matrix")
+    try:
+        basis = [Poly.from_json([["1", mono]], parse_fraction) for mono in gram["basis"]]
+    except (TypeError, ValueError) as exc:
+        raise CertificateError(f"bad Gram basis monomial: {exc}") from None
+    n = len(basis)
+    rows = gram["matrix"]
+    if len(rows) != n or not all(isinstance(r, list) and len(r) == n for r in rows):
+        raise CertificateError(f"the Gram matrix must be {n} x {n}")
+    g = [[parse_fraction(x) for x in r] for r in rows]
+    if any(g[i][j] != g[j][i] for i in range(n) for j in range(i)):
+        raise CertificateError("the Gram matrix is not symmetric")
+    return basis, g
+
+
+def square_term(atoms: list[Atom], ineq: list[int], item) -> Poly:
+    """prod(atoms) * m^T G m for a checked PSD G: nonnegative wherever the case holds."""
+    if not isinstance(item, dict):
+        raise CertificateError("a square must be an object")
+    idx = item.get("atoms", [])
+    if not isinstance(idx, list) or len(idx) > 2 or \
+            not all(isinstance(i, int) and i in ineq for i in idx):
+        raise CertificateError(f"square atoms {idx!r} must list 0 to 2 indices of "
+                               "inequality atoms of this case")
+    basis, g = parse_gram(item.get("gram"))
+    psd_ldl(g)
+    form = Poly.sum(basis[i] * basis[j] * Poly.const(g[i][j])
+                    for i in range(len(basis)) for j in range(len(basis)) if g[i][j])
+    for i in idx:
+        form = form * atoms[i].poly
+    return form
+
+
 def check_proof(problem, proof: dict) -> str:
     """Check a stored proof against the rebuilt problem; return a one-line summary."""
-    if not isinstance(proof, dict) or proof.get("kind") not in ("farkas", "polya"):
-        raise CertificateError("not a farkas/polya certificate")
+    if not isinstance(proof, dict) or proof.get("kind") not in ("farkas", "polya", "sos"):
+        raise CertificateError("not a farkas/polya/sos certificate")
     cases = cases_of(problem)
     certs = proof.get("cases")
     if not isinstance(certs, list) or len(certs) != len(cases):

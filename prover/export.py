@@ -105,7 +105,7 @@ def _require_coq_exportable(cert_id: str, doc: dict) -> None:
         raise InputError(f"cannot export '{cert_id}' as a Coq proof: {what}. A Coq proof "
                          "needs a valid verdict with a farkas or polya certificate")
     kind = (doc.get("proof") or {}).get("kind")
-    if kind not in ("farkas", "polya"):
+    if kind not in ("farkas", "polya", "sos"):
         raise InputError(
             f"cannot export '{cert_id}' as a Coq proof: its proof is of kind {kind!r} "
             f"(trust {doc.get('trust')!r}), not an exact farkas/polya certificate. A Coq "
@@ -503,10 +503,43 @@ class _ProofWriter:
             self.emit(depth, f"assert ({name} : ({self.poly(q)}) * ({self.poly(atom.poly)}) = 0)"
                              f" by (rewrite {hyp}; ring).")
             keep.append(name)
+        for item in cert.get("squares", []):
+            hint += 1
+            name = f"S_{hint}"
+            fact, tactic = self.square(atoms, item)
+            for i in item.get("atoms", []):
+                keep.append(facts[atoms[i]])
+            self.emit(depth, f"assert ({name} : 0 <= {fact}) by ({tactic}).")
+            keep.append(name)
         keep = list(dict.fromkeys(keep))
         if keep:     # lra then sees exactly the facts the identity combines
             self.emit(depth, f"clear - {' '.join(keep)}.")
         self.emit(depth, "lra.")
+
+
+    def square(self, atoms: list[Atom], item: dict) -> tuple[str, str]:
+        """A sum-of-squares term as ``prod(atoms) * (d_1 * (e_1 * e_1) + ...)`` from the
+        checker's exact LDL^T of its Gram matrix, and a tactic proving it nonnegative."""
+        from .checker import parse_gram, psd_ldl
+
+        basis, g = parse_gram(item["gram"])
+        terms = []
+        for d, row in psd_ldl(g):
+            e = Poly.sum(basis[j].scale(row[j]) for j in range(len(basis)) if row[j])
+            if e.is_zero():
+                continue
+            ex = self.poly(e)
+            terms.append(f"{_coq_number(d)} * (({ex}) * ({ex}))")
+        body = " + ".join(terms) if terms else "0"
+        sos_tactic = ("repeat apply Rplus_le_le_0_compat; apply Rmult_le_pos; "
+                      "[lra | apply Rle_0_sqr]") if terms else "lra"
+        idx = item.get("atoms", [])
+        if not idx:
+            return f"({body})", sos_tactic
+        factors = " * ".join(f"({self.poly(atoms[i].poly)})" for i in idx)
+        atom_tactic = "lra" if len(idx) == 1 else "apply Rmult_le_pos; lra"
+        return f"{factors} * ({body})", \
+            f"apply Rmult_le_pos; [{atom_tactic} | {sos_tactic}]"
 
 
 def _rest(f: Formula) -> Formula:
