@@ -19,21 +19,10 @@ from fractions import Fraction
 
 from .checker import CertificateError, cases_of, check_case
 from .models.base import Atom
-from .poly import ONE_MONOMIAL, Poly, fraction_text
+from .poly import Poly, fraction_text, monomials_up_to
 
 MAX_PRODUCTS = 4000
 SOS_TIMEOUT = 10.0       # seconds for one case's sum-of-squares search
-
-
-def _monomials_up_to(variables: list[str], degree: int):
-    out = [ONE_MONOMIAL]
-    for d in range(1, degree + 1):
-        for combo in itertools.combinations_with_replacement(sorted(variables), d):
-            exps: dict[str, int] = {}
-            for v in combo:
-                exps[v] = exps.get(v, 0) + 1
-            out.append(tuple(sorted(exps.items())))
-    return out
 
 
 def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict | None:
@@ -71,7 +60,7 @@ def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict | None:
     eq_mults = []
     for k in eqs:
         room = top - atoms[k].poly.degree()
-        monos = _monomials_up_to(variables, room) if room >= 0 else []
+        monos = monomials_up_to(variables, room) if room >= 0 else []
         coeffs = []
         for n, m in enumerate(monos):
             v = z3.Real(f"q{k}_{n}", ctx)

@@ -30,6 +30,20 @@ def monomial_degree(m: Monomial) -> int:
     return sum(e for _, e in m)
 
 
+def monomials_up_to(variables, degree: int) -> list[Monomial]:
+    """Every monomial in ``variables`` of total degree 0..degree, by degree."""
+    import itertools
+
+    out = [ONE_MONOMIAL]
+    for d in range(1, degree + 1):
+        for combo in itertools.combinations_with_replacement(sorted(variables), d):
+            exps: dict[str, int] = {}
+            for v in combo:
+                exps[v] = exps.get(v, 0) + 1
+            out.append(tuple(sorted(exps.items())))
+    return out
+
+
 def monomial_text(m: Monomial) -> str:
     return "*".join(name if e == 1 else f"{name}^{e}" for name, e in m) or "1"
 

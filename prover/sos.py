@@ -25,21 +25,10 @@ from fractions import Fraction
 
 from .checker import CertificateError, check_case, psd_ldl
 from .models.base import Atom
-from .poly import ONE_MONOMIAL, Poly, fraction_text
+from .poly import Poly, fraction_text, monomials_up_to
 
 PRECISIONS = (10, 14, 18, 22, 26, 30)
 ZERO = 1e-7
-
-
-def _monomials_up_to(variables, degree):
-    out = [ONE_MONOMIAL]
-    for d in range(1, degree + 1):
-        for combo in itertools.combinations_with_replacement(sorted(variables), d):
-            exps: dict[str, int] = {}
-            for v in combo:
-                exps[v] = exps.get(v, 0) + 1
-            out.append(tuple(sorted(exps.items())))
-    return out
 
 
 def _mono_poly(m) -> Poly:
@@ -93,7 +82,7 @@ def search_case(atoms: list[Atom], timeout: float = 60.0) -> dict:
     reasons = []
     for top in (low, low + 2):
         left = deadline - time.monotonic()
-        if top > low and (len(_monomials_up_to(variables, top // 2)) > MAX_BASIS or left < 5):
+        if top > low and (len(monomials_up_to(variables, top // 2)) > MAX_BASIS or left < 5):
             break
         out = _search_degree(atoms, top, left)
         if "cert" in out:
@@ -122,15 +111,15 @@ def _search_degree(atoms: list[Atom], top: int, timeout: float) -> dict:
             poly = poly * atoms[i].poly
         prod_polys.append(poly)
     # Gram blocks: (atom index or None, basis)
-    blocks = [(None, _monomials_up_to(variables, top // 2))]
+    blocks = [(None, monomials_up_to(variables, top // 2))]
     for i in ineq:
         d = (top - atoms[i].poly.degree()) // 2
         if d >= 1:
-            blocks.append((i, _monomials_up_to(variables, d)))
+            blocks.append((i, monomials_up_to(variables, d)))
     eq_monos = []
     for k in eqs:
         room = top - atoms[k].poly.degree()
-        eq_monos.append(_monomials_up_to(variables, room) if room >= 0 else [])
+        eq_monos.append(monomials_up_to(variables, room) if room >= 0 else [])
 
     # columns: lam | c | q | vec(G) per block
     rows: dict = {}
