@@ -44,11 +44,11 @@ import subprocess
 import tempfile
 import time
 from fractions import Fraction
-from pathlib import Path
 
 from .errors import InputError, ProverError
 from .formula import And, Atom, Formula, Or, negate
 from .poly import Poly
+from .store import source_candidates
 
 __all__ = ["export", "smtlib_text", "coq_text", "compile_coq", "coqc_available",
            "CoqUnavailable", "coq_poly", "coq_formula", "COQ_THEOREM", "ALLOWED_AXIOMS"]
@@ -115,14 +115,6 @@ def _require_coq_exportable(cert_id: str, doc: dict) -> None:
             "higher-degree products or sums of squares, which export does not render yet)")
 
 
-def _source_candidates(store, source: str) -> list[Path]:
-    out = [Path(source)]
-    root = getattr(store, "root", None)
-    if root is not None and not Path(source).is_absolute():
-        out.append(Path(root).resolve().parent / source)
-    return out
-
-
 def _rebuild(store, cert_id: str, doc: dict):
     from .conjecture import load
     from .encode import encode
@@ -130,9 +122,9 @@ def _rebuild(store, cert_id: str, doc: dict):
     source = doc.get("source")
     if not isinstance(source, str):
         raise InputError(f"'{cert_id}': the certificate names no source file")
-    path = next((p for p in _source_candidates(store, source) if p.is_file()), None)
+    path = next((p for p in source_candidates(store, source) if p.is_file()), None)
     if path is None:
-        where = " or ".join(str(c) for c in _source_candidates(store, source))
+        where = " or ".join(str(c) for c in source_candidates(store, source))
         raise InputError(f"'{cert_id}': its source {source} is not found (looked for {where}); "
                          "run export from the directory `prover check` ran in")
     conj = load(path)

@@ -32,7 +32,7 @@ from prover.errors import InputError, StoreError
 
 __all__ = [
     "ID_PATTERN", "MAX_ID_LENGTH", "validate_id", "dumps", "BadEntry", "Store",
-    "DirectoryStore", "MemoryStore", "fraction_to_str", "str_to_fraction",
+    "DirectoryStore", "MemoryStore", "fraction_to_str", "str_to_fraction", "source_candidates",
 ]
 
 # A segment starts with a letter or digit, so '.', '..', hidden files and our own
@@ -444,3 +444,14 @@ def str_to_fraction(s: str) -> Fraction:
     if denominator and int(denominator) == 0:
         raise ValueError(f"invalid exact number {s!r}: denominator is zero")
     return Fraction(int(numerator), int(denominator or 1))
+
+
+def source_candidates(store: Store, source: str) -> list[Path]:
+    """Where a certificate's ``source`` may be: as written (relative to the current
+    directory), then relative to the directory that holds the store (the project root
+    when the store is ``certificates/``)."""
+    out = [Path(source)]
+    root = getattr(store, "root", None)
+    if root is not None and not Path(source).is_absolute():
+        out.append(Path(root).resolve().parent / source)
+    return out

@@ -11,6 +11,7 @@ with its stored seed, and must be confirmed again with the same estimates.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 from .errors import InputError, ProverError
@@ -45,27 +46,28 @@ def verify_store(store, ids: list[str] | None = None, timeout: float | None = No
             if doc is None:
                 reports.append(Report(cid, "failed", "no such certificate"))
                 continue
-            reports.append(verify_one(doc, timeout, kernel))
+            reports.append(verify_one(doc, timeout, kernel, store))
         return reports
     for cid, doc in store.entries():
         if isinstance(doc, BadEntry):
             reports.append(Report(cid, "failed", f"unreadable: {doc.reason}"))
         else:
-            reports.append(verify_one(doc, timeout, kernel))
+            reports.append(verify_one(doc, timeout, kernel, store))
     return reports
 
 
-def verify_one(doc: dict, timeout: float | None = None, kernel: bool = False) -> Report:
+def verify_one(doc: dict, timeout: float | None = None, kernel: bool = False,
+               store=None) -> Report:
     cid = str(doc.get("id", "?"))
     try:
-        return _verify(doc, timeout, kernel)
+        return _verify(doc, timeout, kernel, store)
     except ProverError as exc:
         return Report(cid, "failed", str(exc))
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         return Report(cid, "failed", f"malformed certificate: {type(exc).__name__}: {exc}")
 
 
-def _verify(doc: dict, timeout: float | None, kernel: bool = False) -> Report:
+def _verify(doc: dict, timeout: float | None, kernel: bool = False, store=None) -> Report:
     from .conjecture import could_be, load
     from .encode import encode
 
@@ -73,8 +75,11 @@ def _verify(doc: dict, timeout: float | None, kernel: bool = False) -> Report:
     source = doc.get("source")
     if not isinstance(source, str):
         return Report(cid, "failed", "certificate has no source path")
+    from .store import source_candidates
+    candidates = source_candidates(store, source) if store is not None else [source]
+    path = next((p for p in candidates if os.path.isfile(p)), candidates[0])
     try:
-        conj = load(source)
+        conj = load(path)
     except InputError as exc:
         if "no such file" in str(exc) or "cannot read" in str(exc):
             return Report(cid, "stale", f"source {source} is gone")

@@ -70,3 +70,14 @@ def test_committed_kernel_proofs_compile(in_root):
     results = json.loads(proc.stdout)["results"]
     recompiled = [r for r in results if "Coq kernel re-checked" in r["detail"]]
     assert len(recompiled) >= 25
+
+
+def test_verify_finds_sources_from_another_directory(tmp_path):
+    """Sources are stored relative to the project; verify also looks beside the store."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "prover", "verify", "--store", str(ROOT / "certificates"),
+         "twins/h2-at-most-2rDZ", "twins/falconer-lower-bounds-h2"],
+        cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 certificates: 2 pass" in proc.stdout
