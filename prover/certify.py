@@ -94,27 +94,19 @@ def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict | None:
     return out
 
 
-# Why the last find_certificate call returned None ('' when it found one or never ran
-# the sum-of-squares search); see explain_failure.
-last_failure = ""
-
-
-def explain_failure() -> str:
-    """Plain text: what the last unsuccessful find_certificate call tried and why it failed."""
-    return last_failure
-
-
 def find_certificate(problem, timeout: float = 60.0) -> dict | None:
     """A checked farkas/polya/sos certificate for the problem, or None."""
-    global last_failure
+    return search_certificate(problem, timeout)[0]
+
+
+def search_certificate(problem, timeout: float = 60.0) -> tuple[dict | None, str]:
+    """(certificate, '') or (None, plain text of what was tried and why it failed)."""
     from .solvers import run_isolated
 
-    last_failure = ""
     try:
         cases = cases_of(problem)
     except CertificateError as exc:
-        last_failure = f"the problem was not expanded into cases: {exc}"
-        return None
+        return None, f"the problem was not expanded into cases: {exc}"
     linear = problem.is_linear()
     degrees = (1,) if linear else (1, 2, 3)
     certs = []
@@ -148,18 +140,16 @@ def find_certificate(problem, timeout: float = 60.0) -> dict | None:
             else:
                 reason = result["reason"]
             if found is None:
-                last_failure = (f"case {len(certs) + 1} of {len(cases)}: no exact LP "
-                                "certificate (products of up to three hypotheses); "
-                                f"sum-of-squares search: {reason}")
+                return None, (f"case {len(certs) + 1} of {len(cases)}: no exact LP "
+                              "certificate (products of up to three hypotheses); "
+                              f"sum-of-squares search: {reason}")
         if found is None:
-            if not last_failure:
-                last_failure = (f"case {len(certs) + 1} of {len(cases)}: no exact LP "
-                                "certificate (Farkas multipliers)")
-            return None
+            return None, (f"case {len(certs) + 1} of {len(cases)}: no exact LP certificate "
+                          "(Farkas multipliers)")
         certs.append(found)
     if sos:
         return {"kind": "sos", "cases": certs,
                 "checker": "prover.checker (exact rational arithmetic, exact LDL^T PSD "
-                           "check, no solver)"}
+                           "check, no solver)"}, ""
     return {"kind": "farkas" if used == 1 else "polya", "cases": certs,
-            "checker": "prover.checker (exact rational arithmetic, no solver)"}
+            "checker": "prover.checker (exact rational arithmetic, no solver)"}, ""

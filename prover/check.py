@@ -117,38 +117,34 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
         cert["trust"] = "solvers" if len(agreeing) >= 2 else "solver"
         cert["proof"] = {"kind": "smt", "unsat": [r.solver for r in agreeing]}
         if certify:
-            t0 = time.perf_counter()
-            from .certify import find_certificate
-            proof = find_certificate(problem, timeout=timeout)
-            out.certify_seconds = time.perf_counter() - t0
-            if proof is not None:
-                cert["proof"] = proof
-                cert["trust"] = "certificate"
-                if kernel:
-                    _kernel_check(problem, cert, out)
-            else:
-                from .certify import explain_failure
-                cert["proof"]["certificate_search"] = "no exact certificate: " + explain_failure()
+            failure = _certify(problem, cert, out, timeout, kernel)
+            if failure:
+                cert["proof"]["certificate_search"] = "no exact certificate: " + failure
     elif "sat" in answers:
         sat_result = next(r for r in results if r.result == "sat")
         _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_result)
     else:
-        reason = "; ".join(f"{r.solver}: {r.reason or r.result}" for r in results)
-        proof = None
-        if certify:
-            # the solvers gave up; a certificate needs no solver's word, so look for one
-            t0 = time.perf_counter()
-            from .certify import find_certificate
-            proof = find_certificate(problem, timeout=timeout)
-            out.certify_seconds = time.perf_counter() - t0
-        if proof is not None:
-            cert.update(verdict="valid", trust="certificate", proof=proof)
-            if kernel:
-                _kernel_check(problem, cert, out)
-        else:
-            _unknown(cert, reason)
+        # the solvers gave up; a certificate needs no solver's word, so look for one
+        if not certify or _certify(problem, cert, out, timeout, kernel):
+            _unknown(cert, "; ".join(f"{r.solver}: {r.reason or r.result}" for r in results))
     out.seconds = time.perf_counter() - start
     return out
+
+
+def _certify(problem, cert: dict, out: Outcome, timeout: float, kernel: bool) -> str:
+    """Search an exact certificate; when found it becomes the proof (trust 'certificate',
+    or 'kernel' once Coq accepts it). Returns '' on success, else what was tried."""
+    from .certify import search_certificate
+
+    t0 = time.perf_counter()
+    proof, failure = search_certificate(problem, timeout=timeout)
+    out.certify_seconds = time.perf_counter() - t0
+    if proof is None:
+        return failure
+    cert.update(verdict="valid", trust="certificate", proof=proof)
+    if kernel:
+        _kernel_check(problem, cert, out)
+    return ""
 
 
 def _kernel_check(problem, cert: dict, out: Outcome) -> None:

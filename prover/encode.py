@@ -23,7 +23,8 @@ from fractions import Fraction
 
 from . import expr as E
 from .errors import ExprError
-from .formula import TRUE, And, Atom, Formula, Or, conj, disj, negate, strengthen, to_smtlib
+from .formula import (TRUE, And, Atom, Formula, Or, atoms, conj, disj, negate, strengthen,
+                      to_smtlib)
 from .models.base import ModelInstance
 from .poly import Poly
 
@@ -63,7 +64,6 @@ class Problem:
         return list(self.model_constraints) + self.definitions + self.domain + self.assumptions
 
     def is_linear(self) -> bool:
-        from .formula import atoms
         return all(a.poly.degree() <= 1 for f in self.hypotheses() + [self.claim]
                    for a in atoms(f))
 

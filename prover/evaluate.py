@@ -238,10 +238,6 @@ def realized_violation(instance, env: Mapping[str, Fraction], claim: E.Expr,
     raise Undecided("could not decide the claim on the realized values")
 
 
-def exact_value(instance, values: Mapping[str, Fraction], e: E.Expr) -> Value:
-    return ExactEvaluator(instance, values, 128).term(e)
-
-
 # --- floats: margins of claims at simulated estimates ------------------------------------
 
 def float_term(e: E.Expr, env: Mapping[str, float], instance=None, exact: bool = False):

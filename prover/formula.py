@@ -12,7 +12,6 @@ from fractions import Fraction
 from typing import Iterator, Mapping, Union
 
 from .models.base import Atom
-from .poly import Poly, smt_number
 
 
 @dataclass(frozen=True)
@@ -124,15 +123,5 @@ def strengthen(f: Formula, margin: Fraction) -> Formula:
     return And(parts) if isinstance(f, And) else Or(parts)
 
 
-def to_json(f: Formula):
-    if isinstance(f, Atom):
-        return {"atom": f.rel, "poly": f.poly.to_json()}
-    return {("and" if isinstance(f, And) else "or"): [to_json(a) for a in f.args]}
-
-
-def degree(f: Formula) -> int:
-    return max((a.poly.degree() for a in atoms(f)), default=0)
-
-
 __all__ = ["And", "Or", "Atom", "Formula", "TRUE", "FALSE", "conj", "disj", "negate", "holds",
-           "atoms", "dnf", "to_smtlib", "strengthen", "to_json", "degree", "Poly", "smt_number"]
+           "atoms", "dnf", "to_smtlib", "strengthen"]
