@@ -242,10 +242,19 @@ def cmd_verify(args) -> int:
 
     Example:  prover verify            (the whole store)
 
-    Exit: 0 all pass; 1 any failed or stale."""
+    Exit: 0 all pass; 1 any failed or stale, or nothing to verify."""
     from .verify import verify_store
 
     reports = verify_store(_store(args), args.ids, timeout=args.timeout, kernel=args.kernel)
+    if not reports:
+        # nothing verified is not a pass: a CI job pointed at a wrong or empty store
+        # must fail, not report success
+        print(f"prover: nothing to verify: the store {_store(args).root} holds no "
+              "certificates; run `prover check` first or pass --store DIR",
+              file=sys.stderr)
+        if args.json:
+            print(json.dumps({"results": [], "passed": False}, indent=2, sort_keys=True))
+        return 1
     failed = [r for r in reports if r.status in ("failed", "stale")]
     if args.json:
         print(json.dumps({"results": [r.to_json() for r in reports],

@@ -89,6 +89,9 @@ def _verify(doc: dict, timeout: float | None, kernel: bool = False, store=None) 
                                     "run `prover check` on it")
     if not could_be(conj, cid):
         return Report(cid, "stale", f"{source} now has id '{conj.id}'")
+    mismatch = _displayed_fields_mismatch(doc, conj)
+    if mismatch:
+        return Report(cid, "failed", mismatch)
     instance = conj.instance()
     problem = encode(instance, conj.claim, conj.assume)
     if problem.sha256() != doc.get("encoding_sha256"):
@@ -118,6 +121,27 @@ def _verify(doc: dict, timeout: float | None, kernel: bool = False, store=None) 
             return Report(cid, "failed", "verdict 'unknown' without a reason")
         return Report(cid, "pass", "verdict unknown: nothing is claimed")
     return Report(cid, "failed", f"unrecognised verdict {verdict!r}")
+
+
+def _displayed_fields_mismatch(doc: dict, conj) -> str | None:
+    """The fields that `show`, `list` and the site display must be exactly those of the
+    re-parsed source conjecture: the evidence is checked against the source, so a claim,
+    assumption, model or parameter edited in the certificate alone would otherwise be
+    displayed as proved. Returns a message naming the first field that differs."""
+    from . import expr as E
+
+    expected = {
+        "claim": E.to_text(conj.claim),
+        "assume": [E.to_text(a) for a in conj.assume],
+        "model": {"name": conj.model, "params": conj.params},
+        "expect": conj.expect,
+    }
+    for field, value in expected.items():
+        if doc.get(field) != value:
+            return (f"field '{field}' is {doc.get(field)!r} in the certificate but "
+                    f"{value!r} in its source {doc.get('source')}: the certificate was "
+                    "edited; re-run `prover check`")
+    return None
 
 
 def _verify_valid(cid, doc, problem, timeout, kernel=False) -> Report:

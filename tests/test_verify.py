@@ -297,3 +297,48 @@ def test_path_derived_ids_verify_from_any_checked_directory(tmp_path, capsys, mo
     capsys.readouterr()
     assert main(["verify", "--json", "--store", "store"]) == 0
     assert [r["id"] for r in json.loads(capsys.readouterr().out)["results"]] == ["sub/a"]
+
+
+# --- displayed fields must be the source's ------------------------------------------------
+
+@pytest.mark.parametrize("cid, field, value", [
+    # the headline tamper: a proved claim relabelled as a false one
+    ("t/valid", "claim", "h2 <= rDZ"),
+    ("t/valid", "assume", ["rMZ >= 1/2"]),
+    ("t/valid", "model", {"name": "twins", "params": {"max_order": 2,
+                                                      "shared_environment": False,
+                                                      "unique_environment": True}}),
+    ("t/valid", "model", {"name": "multilinear", "params": {}}),
+    ("t/valid", "expect", "refuted"),
+    ("t/refuted", "claim", "falconer <= h2 + 1"),
+])
+def test_edited_displayed_field_fails_naming_it(tree, capsys, cid, field, value):
+    doc = read(cid)
+    assert doc[field] != value
+    doc[field] = value
+    write(cid, doc)
+    code, results, _ = verify(capsys)
+    assert code == 1
+    assert_only_failure(results, cid, "failed", f"field '{field}' is {value!r} in the "
+                                                "certificate")
+    assert "the certificate was edited" in results[cid][1]
+
+
+def test_title_is_cosmetic(tree, capsys):
+    doc = read("t/valid")
+    doc["title"] = "Any title at all"
+    write("t/valid", doc)
+    code, results, _ = verify(capsys)
+    assert code == 0 and results["t/valid"][0] == "pass"
+
+
+def test_nothing_to_verify_fails(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for store in ("missing", "empty"):
+        if store == "empty":
+            (tmp_path / store).mkdir()
+        assert main(["verify", "--store", store]) == 1
+        err = capsys.readouterr().err
+        assert "nothing to verify" in err and store in err
+    assert main(["verify", "--json", "--store", "empty"]) == 1
+    assert json.loads(capsys.readouterr().out) == {"results": [], "passed": False}
