@@ -24,6 +24,7 @@ from .conjecture import Conjecture
 from .encode import Problem, encode
 from .evaluate import (Undecided, Undefined, exact_truth, float_term, margin, ExactEvaluator,
                        realized_violation)
+from .errors import ProverError
 from .formula import holds
 from .poly import fraction_text
 
@@ -399,3 +400,47 @@ def counterexample_record(conj, instance, values, numeric) -> dict:
             "sides": claim_sides,
             "realization": numeric.pop("realization"),
             "numeric_check": numeric}
+
+
+TRUST_ORDER = ("kernel", "certificate", "solvers", "solver")
+
+
+def trust_rank(trust) -> int:
+    """Higher is stronger; no trust (refuted, unknown) ranks lowest."""
+    return len(TRUST_ORDER) - TRUST_ORDER.index(trust) if trust in TRUST_ORDER else 0
+
+
+def reusable(conj: Conjecture, doc, kernel: bool = False) -> bool:
+    """Whether a stored certificate is the result a fresh run would recompute: the same
+    conjecture (normalized hash, source, id, title, expect), the same encoding, the same
+    prover and solver versions, and a settled verdict. Reusing it leaves the file
+    byte-identical (no new ``created`` or timings). With ``kernel``, a valid verdict not
+    yet kernel-checked is recomputed so that it can earn trust 'kernel'."""
+    if not isinstance(doc, dict) or doc.get("verdict") not in ("valid", "refuted"):
+        return False
+    same = (doc.get("format") == 1 and doc.get("id") == conj.id
+            and doc.get("source") == conj.source and doc.get("title") == conj.title
+            and doc.get("expect") == conj.expect
+            and doc.get("conjecture_sha256") == conj.sha256()
+            and doc.get("prover_version") == __version__)
+    if not same:
+        return False
+    if kernel and doc.get("verdict") == "valid" and doc.get("trust") != "kernel":
+        return False
+    stored_solvers = doc.get("solvers")
+    if not isinstance(stored_solvers, list):
+        return False
+    for entry in stored_solvers:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not solvers.available(name):
+            return False
+        try:
+            if solvers.backend(name).version() != entry.get("version"):
+                return False
+        except Exception:
+            return False
+    try:
+        problem = encode(conj.instance(), conj.claim, conj.assume)
+    except ProverError:
+        return False
+    return problem.sha256() == doc.get("encoding_sha256")

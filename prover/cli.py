@@ -98,8 +98,33 @@ def cmd_check(args) -> int:
     store = _store(args)
     results = []
     interactive = sys.stderr.isatty() and not args.quiet
-    for outcome in _run_checks(conjectures, args):
+    from .check import Outcome, reusable, trust_rank
+    stored, reused, fresh = {}, [], []
+    for conj in conjectures:
+        try:
+            stored[conj.id] = store.fetch(conj.id)
+        except ProverError:
+            stored[conj.id] = None
+        if not args.force and reusable(conj, stored[conj.id], args.kernel):
+            reused.append(Outcome(conj, stored[conj.id]))
+        else:
+            fresh.append(conj)
+    if reused and (interactive or args.verbose):
+        _err(f"{len(reused)} unchanged since their certificates were made: reused "
+             "(--force recomputes)")
+    reused_ids = {id(o) for o in reused}
+    for outcome in reused + list(_run_checks(fresh, args)):
         doc = outcome.certificate
+        old = stored.get(doc["id"])
+        if id(outcome) in reused_ids:
+            results.append(outcome)
+            continue
+        if isinstance(old, dict) and trust_rank(old.get("trust")) > trust_rank(doc.get("trust")):
+            _err(f"warning: trust lowered from {old.get('trust')} to {doc.get('trust') or 'none'} "
+                 f"for {doc['id']}: " + ("the fresh run " + ("was not kernel-checked (run with "
+                 "--kernel)" if old.get("trust") == "kernel" and doc.get("verdict") == "valid"
+                 else f"ended {doc.get('verdict')}" + (f": {doc['reason']}" if doc.get("reason")
+                                                        else ""))))
         try:
             store.save(doc)
         except ProverError as exc:
@@ -426,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("check", cmd_check, cmd_check.__doc__)
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
+    p.add_argument("--force", action="store_true",
+                   help="recompute results whose conjecture, encoding and versions are "
+                        "unchanged (by default their certificates are reused as they are)")
     p.add_argument("--kernel", action="store_true",
                    help="also compile each certificate as a Coq proof (trust 'kernel'; "
                         "needs coqc)")

@@ -1,0 +1,97 @@
+"""Re-running `prover check` on unchanged inputs reuses the stored results byte for byte;
+`--force` recomputes; a recomputation that lowers the stored trust says so on stderr."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from prover.cli import main
+
+VALID = 'model = "twins"\nclaim = "h2 <= 2*rDZ"\n[params]\nmax_order = 1\n'
+REFUTED = ('title = "Falconer never overestimates"\nmodel = "twins"\n'
+           'claim = "falconer <= h2"\nexpect = "refuted"\n[params]\nmax_order = 1\n')
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch):
+    (tmp_path / "conjectures" / "t").mkdir(parents=True)
+    (tmp_path / "conjectures" / "t" / "valid.toml").write_text(VALID)
+    (tmp_path / "conjectures" / "t" / "refuted.toml").write_text(REFUTED)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def snapshot() -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in sorted(Path("certificates").rglob("*.json"))}
+
+
+def test_unchanged_inputs_leave_the_store_byte_identical(tree, capsys):
+    assert main(["check", "-q"]) == 0
+    first = snapshot()
+    assert len(first) == 2
+    assert main(["check", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert {r["id"]: r["verdict"] for r in results} == {"t/valid": "valid",
+                                                      "t/refuted": "refuted"}
+    assert snapshot() == first
+
+
+def test_force_recomputes(tree, capsys):
+    assert main(["check", "-q"]) == 0
+    first = json.loads(Path("certificates/t/valid.json").read_text())
+    first["created"] = "2000-01-01T00:00:00+00:00"
+    Path("certificates/t/valid.json").write_text(json.dumps(first, indent=2, sort_keys=True))
+    assert main(["check", "-q"]) == 0
+    assert json.loads(Path("certificates/t/valid.json").read_text())["created"] == \
+        "2000-01-01T00:00:00+00:00"
+    assert main(["check", "-q", "--force"]) == 0
+    assert json.loads(Path("certificates/t/valid.json").read_text())["created"] != \
+        "2000-01-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: d.update(conjecture_sha256="0" * 64),
+    lambda d: d.update(encoding_sha256="0" * 64),
+    lambda d: d.update(prover_version="0.0.1"),
+    lambda d: d["solvers"][0].update(version="0.0"),
+    lambda d: d.update(title="another title"),
+])
+def test_a_changed_key_recomputes(tree, capsys, edit):
+    assert main(["check", "-q"]) == 0
+    path = Path("certificates/t/valid.json")
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True))
+    assert main(["check", "-q"]) == 0
+    fresh = json.loads(path.read_text())
+    assert fresh["encoding_sha256"] != "0" * 64 and fresh["prover_version"] != "0.0.1"
+    assert fresh["solvers"][0]["version"] != "0.0" and fresh["title"] == ""
+    assert fresh["conjecture_sha256"] != "0" * 64
+
+
+def test_changed_source_recomputes(tree, capsys):
+    assert main(["check", "-q"]) == 0
+    Path("conjectures/t/valid.toml").write_text(VALID.replace("2*rDZ", "3*rDZ"))
+    assert main(["check", "-q"]) == 0
+    assert json.loads(Path("certificates/t/valid.json").read_text())["claim"] == "h2 <= 3 * rDZ"
+
+
+def test_lowered_trust_is_announced(tree, capsys):
+    assert main(["check", "-q"]) == 0
+    path = Path("certificates/t/valid.json")
+    doc = json.loads(path.read_text())
+    assert doc["trust"] == "certificate"
+    doc["trust"] = "kernel"           # as if an earlier run had Coq check it
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True))
+    capsys.readouterr()
+    # a plain re-run reuses the stronger result rather than lowering it
+    assert main(["check", "-q"]) == 0
+    assert json.loads(path.read_text())["trust"] == "kernel"
+    assert "trust lowered" not in capsys.readouterr().err
+    assert main(["check", "-q", "--force"]) == 0
+    err = capsys.readouterr().err
+    assert ("warning: trust lowered from kernel to certificate for t/valid: the fresh run "
+            "was not kernel-checked (run with --kernel)") in err
