@@ -494,7 +494,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_UNSAFE = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f,
+                                    *range(0x80, 0xa0)]}
+# bidirectional overrides and isolates reorder what a terminal shows
+_UNSAFE.update({c: f"\\u{c:04x}" for c in [*range(0x202a, 0x202f), *range(0x2066, 0x206a)]})
+
+
+def terminal_safe(text: str) -> str:
+    """Text from files (titles, claims, ids, reasons) with every control character except
+    newline and tab written as an escape, so a certificate or conjecture from a stranger
+    cannot move the cursor, recolour or rewrite the terminal."""
+    return text.translate(_UNSAFE)
+
+
+class _SafeStream:
+    """A text stream that escapes control characters in everything written to it."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(terminal_safe(text))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _SafeStream(out), _SafeStream(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
