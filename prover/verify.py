@@ -148,7 +148,7 @@ def _verify_valid(cid, doc, problem, timeout, kernel=False) -> Report:
     proof = doc.get("proof") or {}
     kind = proof.get("kind")
     trust = doc.get("trust")
-    if kind in ("farkas", "polya"):
+    if kind in ("farkas", "polya", "sos"):
         from .checker import CertificateError, check_proof
         try:
             summary = check_proof(problem, proof)

@@ -108,3 +108,24 @@ def test_sos_certificate_compiles_in_coq(square_result):
     cert, problem = square_result
     ok, output = compile_coq(coq_text(problem, cert["proof"]))
     assert ok, output
+
+
+def test_sos_certificate_verifies_end_to_end(tmp_path):
+    """`prover verify` re-checks a stored SOS certificate; a changed Gram entry fails it."""
+    import json
+
+    from prover.cli import main
+
+    conj_dir = tmp_path / "conjectures"
+    conj_dir.mkdir()
+    (conj_dir / "square.toml").write_text(SQUARE_CLAIM)
+    store = tmp_path / "certificates"
+    assert main(["check", str(conj_dir), "--store", str(store)]) == 0
+    (cert_path,) = store.rglob("*.json")
+    doc = json.loads(cert_path.read_text())
+    assert doc["proof"]["kind"] == "sos"
+    assert main(["verify", "--store", str(store)]) == 0
+    m = _gram(doc["proof"])
+    m[0][0] = str(F(m[0][0]) + 1)
+    cert_path.write_text(json.dumps(doc, indent=2))
+    assert main(["verify", "--store", str(store)]) == 1
