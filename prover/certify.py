@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction
 
-from .checker import CertificateError, cases_of, check_case
+from .checker import CertificateError, cases_of, check_case, evidence_kind
 from .models.base import Atom
 from .poly import Poly, fraction_text, monomials_up_to
 
@@ -147,9 +147,10 @@ def search_certificate(problem, timeout: float = 60.0) -> tuple[dict | None, str
             return None, (f"case {len(certs) + 1} of {len(cases)}: no exact LP certificate "
                           "(Farkas multipliers)")
         certs.append(found)
-    if sos:
+    kind = evidence_kind({"cases": certs})
+    if kind == "sos":
         return {"kind": "sos", "cases": certs,
                 "checker": "prover.checker (exact rational arithmetic, exact LDL^T PSD "
                            "check, no solver)"}, ""
-    return {"kind": "farkas" if used == 1 else "polya", "cases": certs,
+    return {"kind": kind, "cases": certs,
             "checker": "prover.checker (exact rational arithmetic, no solver)"}, ""

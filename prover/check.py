@@ -101,6 +101,9 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
     out.solver_seconds += max(r.seconds for r in [vac, *results])
     cert["solvers"].append(_solver_entry(vac, "vacuity check: hypotheses satisfiable?"))
     cert["vacuous"] = vac.result == "unsat"
+    witness = hypotheses_witness(conj, instance, vac)
+    if witness is not None:
+        cert["witness"] = witness
     if cert["vacuous"]:
         out.warnings.append("the model constraints and assumptions are contradictory: "
                             "the claim holds vacuously")
@@ -192,6 +195,28 @@ def rationalize(values: dict, variables: list[str]) -> list[dict[str, Fraction]]
         return [exact]
     return [{**exact, **{k: x.limit_denominator(10 ** d) for k, x in approx.items()}}
             for d in (2, 3, 4, 6, 9, 12, 18)]
+
+
+def hypotheses_hold(conj: Conjecture, instance, values: dict[str, Fraction]) -> bool:
+    """Exactly: the model's constraints and every assumption hold at ``values``."""
+    if set(values) != set(instance.variables):
+        return False
+    try:
+        return all(holds(a, values) for a in instance.constraints) and \
+            all(exact_truth(instance, values, a) for a in conj.assume)
+    except (Undefined, Undecided, ZeroDivisionError):
+        return False
+
+
+def hypotheses_witness(conj: Conjecture, instance, result) -> dict | None:
+    """An exact point where the hypotheses hold, from the vacuity check's model: the
+    evidence that the claim is not vacuous, which `verify` re-checks without a solver."""
+    if result.result != "sat":
+        return None
+    for cand in rationalize(result.values, list(instance.variables)):
+        if hypotheses_hold(conj, instance, cand):
+            return {k: fraction_text(cand[k]) for k in sorted(cand)}
+    return None
 
 
 def is_counterexample(conj: Conjecture, instance, values: dict[str, Fraction]) -> bool:

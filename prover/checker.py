@@ -165,6 +165,21 @@ def square_term(atoms: list[Atom], ineq: list[int], item) -> Poly:
     return form
 
 
+def evidence_kind(proof: dict) -> str:
+    """The kind a proof's data make it, whatever its label says: 'sos' when a case uses a
+    square term, else 'farkas' when every product is a single atom (a linear
+    combination), else 'polya' (products of several atoms)."""
+    cases = proof.get("cases") if isinstance(proof, dict) else None
+    if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases):
+        raise CertificateError("a certificate needs a list of case objects")
+    if any(c.get("squares") for c in cases):
+        return "sos"
+    products = [p for c in cases for p in c.get("products", []) if isinstance(p, dict)]
+    if all(isinstance(p.get("atoms"), list) and len(p["atoms"]) <= 1 for p in products):
+        return "farkas"
+    return "polya"
+
+
 def check_proof(problem, proof: dict) -> str:
     """Check a stored proof against the rebuilt problem; return a one-line summary."""
     if not isinstance(proof, dict) or proof.get("kind") not in ("farkas", "polya", "sos"):
@@ -179,4 +194,8 @@ def check_proof(problem, proof: dict) -> str:
             check_case(atoms, cert)
         except CertificateError as exc:
             raise CertificateError(f"case {n + 1}: {exc}") from None
-    return f"{proof['kind']} certificate: {len(cases)} case(s), identities hold exactly"
+    kind = evidence_kind(proof)
+    if proof["kind"] != kind:
+        raise CertificateError(f"field 'kind' is {proof['kind']!r} but the certificate's "
+                               f"data make it a {kind} certificate")
+    return f"{kind} certificate: {len(cases)} case(s), identities hold exactly"

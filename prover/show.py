@@ -82,7 +82,9 @@ def render(doc: dict) -> str:
             out.append("An unconfirmed candidate:")
             out += _counterexample_lines(doc)
     out.append("")
-    out.append("Solver calls:")
+    out.append("Solver calls (as recorded by the run that made this certificate; the "
+               "verdict does not rest on them unless trust is solvers/solver, and "
+               "`prover verify` re-solves those):")
     for s in doc.get("solvers", []):
         out.append(f"  {s.get('name')} {s.get('version')}: {s.get('result')} in "
                    f"{s.get('seconds')} s — {s.get('role', '')}"
@@ -92,15 +94,21 @@ def render(doc: dict) -> str:
 
 def _proof_lines(proof: dict) -> list[str]:
     kind = proof.get("kind")
-    if kind in ("farkas", "polya"):
+    if kind in ("farkas", "polya", "sos"):
         cases = proof.get("cases", [])
+        squares = " and sums of squares (Gram matrices checked PSD exactly)" \
+            if kind == "sos" else ""
         lines = [f"Proof:   {kind} certificate over {len(cases)} case(s): a nonnegative "
-                 "combination of the hypotheses and the negated claim that is identically "
-                 "negative — checked exactly by `prover verify`."]
+                 f"combination of the hypotheses and the negated claim{squares} that is "
+                 "identically negative — checked exactly by `prover verify`."]
         for n, case in enumerate(cases, 1):
             terms = [f"{p['multiplier']}·" + "·".join(f"g{i}" for i in p["atoms"])
                      for p in case.get("products", [])]
             terms += [f"q{e['atom']}·h{e['atom']}" for e in case.get("equalities", [])]
+            terms += ["·".join([f"g{i}" for i in sq.get("atoms", [])] +
+                               [f"(m^T G m, {len(sq.get('gram', {}).get('basis', []))} "
+                                "monomials)"])
+                      for sq in case.get("squares", [])]
             lines.append(f"  case {n}: {' + '.join(terms)} = -{case.get('constant', '0')}")
         return lines
     if kind == "smt":

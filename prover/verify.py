@@ -72,6 +72,9 @@ def _verify(doc: dict, timeout: float | None, kernel: bool = False, store=None) 
     from .encode import encode
 
     cid = doc["id"]
+    if doc.get("format") != 1:
+        return Report(cid, "failed", f"field 'format' is {doc.get('format')!r}; this prover "
+                                     "reads format 1: re-run `prover check` to rebuild it")
     source = doc.get("source")
     if not isinstance(source, str):
         return Report(cid, "failed", "certificate has no source path")
@@ -85,8 +88,9 @@ def _verify(doc: dict, timeout: float | None, kernel: bool = False, store=None) 
             return Report(cid, "stale", f"source {source} is gone")
         return Report(cid, "stale", f"source no longer loads: {exc}")
     if conj.sha256() != doc.get("conjecture_sha256"):
-        return Report(cid, "stale", f"{source} changed since the certificate was made; "
-                                    "run `prover check` on it")
+        return Report(cid, "stale", f"{source} changed since the certificate was made "
+                                    "(field 'conjecture_sha256' differs); run `prover check` "
+                                    "on it")
     if not could_be(conj, cid):
         return Report(cid, "stale", f"{source} now has id '{conj.id}'")
     mismatch = _displayed_fields_mismatch(doc, conj)
@@ -95,8 +99,19 @@ def _verify(doc: dict, timeout: float | None, kernel: bool = False, store=None) 
     instance = conj.instance()
     problem = encode(instance, conj.claim, conj.assume)
     if problem.sha256() != doc.get("encoding_sha256"):
-        return Report(cid, "stale", "the encoding differs from the stored one (prover "
-                                    "changed); re-run `prover check`")
+        return Report(cid, "stale", "field 'encoding_sha256' differs from the encoding of "
+                                    "the source (prover changed, or the field was edited); "
+                                    "re-run `prover check`")
+    vacuity_failure, vacuity_note = _check_vacuity(doc, conj, instance, problem, timeout)
+    if vacuity_failure:
+        return Report(cid, "failed", vacuity_failure)
+    report = _verify_verdict(cid, doc, conj, instance, problem, timeout, kernel)
+    if report.status == "pass" and vacuity_note:
+        report.detail += "; " + vacuity_note
+    return report
+
+
+def _verify_verdict(cid, doc, conj, instance, problem, timeout, kernel) -> Report:
     verdict = doc.get("verdict")
     trust = doc.get("trust")
     if verdict == "valid":
@@ -117,10 +132,59 @@ def _verify(doc: dict, timeout: float | None, kernel: bool = False, store=None) 
                                          "counterexample")
         return _verify_refuted(cid, doc, conj, instance)
     if verdict == "unknown":
+        if doc.get("counterexample") is not None:
+            return Report(cid, "failed", "verdict 'unknown' but the certificate carries a "
+                                         "counterexample: only a refuted verdict has one")
         if not doc.get("reason"):
             return Report(cid, "failed", "verdict 'unknown' without a reason")
         return Report(cid, "pass", "verdict unknown: nothing is claimed")
     return Report(cid, "failed", f"unrecognised verdict {verdict!r}")
+
+
+def _check_vacuity(doc, conj, instance, problem, timeout) -> tuple[str | None, str]:
+    """Re-derive the 'vacuous' flag: (failure or None, note for the report).
+
+    Not vacuous is shown by the stored witness, a point where the model's constraints and
+    every assumption hold exactly (a refutation's counterexample is one too, checked with
+    it). Vacuous (hypotheses contradictory) is re-solved when a solver is here; without
+    one, or without a witness, the report says the flag was not re-checked."""
+    from .check import hypotheses_hold
+    from .store import str_to_fraction
+
+    vacuous = doc.get("vacuous")
+    if not isinstance(vacuous, bool):
+        return f"field 'vacuous' is {vacuous!r}; it must be true or false", ""
+    witness = doc.get("witness")
+    if witness is not None:
+        if not isinstance(witness, dict) or \
+                not all(isinstance(v, str) for v in witness.values()):
+            return "field 'witness' must map each variable to an exact number", ""
+        try:
+            point = {k: str_to_fraction(v) for k, v in witness.items()}
+        except ValueError as exc:
+            return f"field 'witness': {exc}", ""
+        if not hypotheses_hold(conj, instance, point):
+            return ("field 'witness' is not a point of the family where every assumption "
+                    "holds (checked exactly)"), ""
+        if vacuous:
+            return ("field 'vacuous' is true, but the hypotheses hold at the stored witness "
+                    "(checked exactly)"), ""
+        return None, ""
+    if doc.get("verdict") == "refuted":
+        if vacuous:
+            return "field 'vacuous' is true, but a refuted claim's counterexample satisfies " \
+                   "the hypotheses", ""
+        return None, ""
+    from . import solvers
+    if not solvers.available("z3"):
+        return None, "vacuity as recorded (no witness, and no solver here to re-check it)"
+    r = solvers.solve("z3", problem.smtlib(negated=False), timeout or 60.0)
+    if r.result == "unknown":
+        return None, f"vacuity as recorded (re-solving gave no answer: {r.reason})"
+    if vacuous != (r.result == "unsat"):
+        return (f"field 'vacuous' is {str(vacuous).lower()}, but re-solving finds the "
+                f"hypotheses {'un' if r.result == 'unsat' else ''}satisfiable"), ""
+    return None, f"vacuity re-solved by z3 ({r.result})"
 
 
 def _displayed_fields_mismatch(doc: dict, conj) -> str | None:
@@ -224,22 +288,46 @@ def _verify_refuted(cid, doc, conj, instance) -> Report:
     seed = numeric.get("seed")
     fresh_numeric = confirm(conj, instance, values, seed if seed is not None else 0)
     fresh = counterexample_record(conj, instance, values, dict(fresh_numeric))
-    for key, verb in (("statistics", "differ"), ("violation", "differs")):
-        if fresh[key] != ce.get(key):
-            return Report(cid, "failed", f"stored {key} {verb} from the exact recomputation")
-    if fresh["realization"] != ce.get("realization"):
-        return Report(cid, "failed", "stored realization differs from the rebuilt one")
+    if ce.get("family") == "concrete":
+        fresh["family"] = "concrete"
     if not fresh_numeric["confirmed"]:
         return Report(cid, "failed", "numeric re-confirmation failed: " + fresh_numeric["note"])
-    old_est = numeric.get("estimates") or {}
-    new_est = fresh["numeric_check"].get("estimates") or {}
-    for name, value in old_est.items():
-        new = new_est.get(name)
-        if isinstance(value, (int, float)) and isinstance(new, (int, float)):
-            if not math.isclose(value, new, rel_tol=ESTIMATE_TOLERANCE, abs_tol=1e-6):
-                return Report(cid, "failed", f"estimate of {name} not reproduced "
-                                             f"({value} stored, {new} now)")
-        elif value != new:
-            return Report(cid, "failed", f"estimate of {name} not reproduced")
+    # every stored field of the counterexample is recomputed: exact ones must be equal,
+    # floating estimates (simulation) equal up to ESTIMATE_TOLERANCE
+    order = ["values", "statistics", "violation", "sides", "realization", "numeric_check"]
+    for key in sorted(set(fresh) | set(ce), key=lambda k: (order.index(k) if k in order
+                                                          else len(order), k)):
+        where = _first_difference(ce.get(key), fresh.get(key), f"counterexample.{key}")
+        if where:
+            return Report(cid, "failed", f"field '{where}' differs from the recomputation "
+                                         "(stored values re-evaluated exactly, realization "
+                                         "rebuilt and re-confirmed from the stored seed)")
     return Report(cid, "pass", "counterexample re-checked exactly and re-confirmed: "
                                + fresh_numeric["note"])
+
+
+def _first_difference(stored, fresh, path: str) -> str | None:
+    """The dotted path of the first place where ``stored`` and ``fresh`` differ; floats
+    (simulation estimates) compare up to ESTIMATE_TOLERANCE, everything else exactly."""
+    if isinstance(stored, dict) and isinstance(fresh, dict):
+        for key in sorted(set(stored) | set(fresh), key=str):
+            where = _first_difference(stored.get(key), fresh.get(key), f"{path}.{key}")
+            if where:
+                return where
+        return None
+    if isinstance(stored, list) and isinstance(fresh, list):
+        if len(stored) != len(fresh):
+            return path
+        for i, (a, b) in enumerate(zip(stored, fresh)):
+            where = _first_difference(a, b, f"{path}[{i}]")
+            if where:
+                return where
+        return None
+    if isinstance(stored, bool) or isinstance(fresh, bool):
+        return None if stored is fresh else path
+    if isinstance(stored, float) or isinstance(fresh, float):
+        if isinstance(stored, (int, float)) and isinstance(fresh, (int, float)) and \
+                math.isclose(stored, fresh, rel_tol=ESTIMATE_TOLERANCE, abs_tol=1e-6):
+            return None
+        return path
+    return None if stored == fresh and type(stored) is type(fresh) else path
