@@ -24,8 +24,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .formula import conj, dnf
-from .models.base import Atom
-from .poly import Poly
+from .poly import Atom, Poly, str_to_fraction
 
 MAX_CASES = 256
 MAX_PRODUCT = 3
@@ -38,7 +37,6 @@ class CertificateError(ValueError):
 def parse_fraction(text) -> Fraction:
     if not isinstance(text, str):
         raise CertificateError(f"exact numbers are strings 'p/q', got {text!r}")
-    from .store import str_to_fraction
     try:
         return str_to_fraction(text)
     except ValueError as exc:

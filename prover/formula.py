@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterator, Mapping, Union
 
-from .models.base import Atom
+from .poly import Atom
 
 
 @dataclass(frozen=True)

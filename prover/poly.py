@@ -8,6 +8,8 @@ coefficients are ``fractions.Fraction``; a monomial is a sorted tuple of
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable, Mapping
 
@@ -248,3 +250,40 @@ def smt_number(c: Fraction) -> str:
     mag = abs(c)
     text = f"{mag.numerator}.0" if mag.denominator == 1 else f"(/ {mag.numerator}.0 {mag.denominator}.0)"
     return f"(- {text})" if c < 0 else text
+
+
+_FRACTION = re.compile(r"-?[0-9]+(?:/[0-9]+)?", re.ASCII)
+
+
+def str_to_fraction(s: str) -> Fraction:
+    """Parse certificate text ``'3'`` or ``'-3/4'`` back to a Fraction.
+
+    Only ``-?digits`` or ``-?digits/digits`` with a nonzero denominator are accepted;
+    no spaces, decimals or expressions, and nothing is ever evaluated.
+    """
+    if not isinstance(s, str) or _FRACTION.fullmatch(s) is None:
+        raise ValueError(f"invalid exact number {s!r}: expected an integer like '3'"
+                         " or a fraction like '-3/4'")
+    numerator, _, denominator = s.partition("/")
+    if denominator and int(denominator) == 0:
+        raise ValueError(f"invalid exact number {s!r}: denominator is zero")
+    return Fraction(int(numerator), int(denominator or 1))
+
+
+@dataclass(frozen=True)
+class Atom:
+    """A polynomial constraint ``poly REL 0`` with REL in '>=', '>', '=='."""
+
+    poly: Poly
+    rel: str
+
+    def __post_init__(self):
+        if self.rel not in (">=", ">", "=="):
+            raise ValueError(f"bad relation {self.rel!r}")
+
+    def holds(self, values: Mapping[str, Fraction]) -> bool:
+        v = self.poly.evaluate(values)
+        return v > 0 if self.rel == ">" else v >= 0 if self.rel == ">=" else v == 0
+
+    def __str__(self) -> str:
+        return f"{self.poly} {self.rel} 0"

@@ -28,7 +28,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
 
-from prover.errors import InputError, StoreError
+from .errors import InputError, StoreError
+from .poly import str_to_fraction
 
 __all__ = [
     "ID_PATTERN", "MAX_ID_LENGTH", "validate_id", "dumps", "BadEntry", "Store",
@@ -419,9 +420,6 @@ class MemoryStore(Store):
         return f"<memory>/{cert_id}{_SUFFIX}"
 
 
-_FRACTION = re.compile(r"-?[0-9]+(?:/[0-9]+)?", re.ASCII)
-
-
 def fraction_to_str(x: Fraction) -> str:
     """Exact number as certificate text: ``'3'`` or ``'-3/4'`` (lowest terms)."""
     # Floats (and bools) are refused: a float in a certificate is not exact.
@@ -429,21 +427,6 @@ def fraction_to_str(x: Fraction) -> str:
         raise TypeError(f"fraction_to_str needs a Fraction or int, got"
                         f" {type(x).__name__} {x!r}")
     return str(Fraction(x))
-
-
-def str_to_fraction(s: str) -> Fraction:
-    """Parse certificate text ``'3'`` or ``'-3/4'`` back to a Fraction.
-
-    Only ``-?digits`` or ``-?digits/digits`` with a nonzero denominator are accepted;
-    no spaces, decimals or expressions, and nothing is ever evaluated.
-    """
-    if not isinstance(s, str) or _FRACTION.fullmatch(s) is None:
-        raise ValueError(f"invalid exact number {s!r}: expected an integer like '3'"
-                         " or a fraction like '-3/4'")
-    numerator, _, denominator = s.partition("/")
-    if denominator and int(denominator) == 0:
-        raise ValueError(f"invalid exact number {s!r}: denominator is zero")
-    return Fraction(int(numerator), int(denominator or 1))
 
 
 def source_candidates(store: Store, source: str) -> list[Path]:

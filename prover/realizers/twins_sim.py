@@ -26,7 +26,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from prover.errors import InputError
+from ..errors import InputError
 
 __all__ = ["SimulationResult", "build_architecture", "simulate_twins"]
 
