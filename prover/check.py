@@ -94,40 +94,79 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
     primary = use_solvers[0]
 
     # all at once (one child each): the vacuity check (are the model's constraints plus
-    # the assumptions satisfiable at all?) and every solver on the negated claim
+    # the assumptions satisfiable at all?) and every solver on the negated claim. The
+    # first answer is acted on at once (a certificate searched for an unsat, a
+    # counterexample for a sat); once it is backed by evidence that needs no solver's
+    # word, the solvers still running cannot change the verdict and are cancelled.
     negated = problem.smtlib()
     calls = [(primary, problem.smtlib(negated=False))] + [(n, negated) for n in use_solvers]
-    vac, *results = solvers.solve_many(calls, timeout)
-    out.solver_seconds += max(r.seconds for r in [vac, *results])
-    cert["solvers"].append(_solver_entry(vac, "vacuity check: hypotheses satisfiable?"))
+    portfolio = solvers.Portfolio(calls, timeout)
+    claim_calls = set(range(1, len(calls)))
+    settled = ""              # what settled the verdict: 'certificate' | 'counterexample'
+    certify_failure = None    # None: not tried; '' found; else why not
+    refuted_tried = False
+    while not settled:
+        finished = portfolio.next(claim_calls)
+        if finished is None:
+            break
+        _, r = finished
+        if r.result == "unsat" and certify_failure is None and certify:
+            certify_failure = _certify(problem, cert, out, timeout, kernel)
+            if not certify_failure:
+                settled = "certificate"
+        elif r.result == "sat" and not refuted_tried:
+            refuted_tried = True
+            _refute(conj, instance, problem, cert, out, timeout, seed, primary, r)
+            if cert.get("verdict") == "refuted":
+                settled = "counterexample"
+    if settled:
+        why = ("a checked certificate" if settled == "certificate"
+               else "a confirmed counterexample")
+        for k in sorted(claim_calls & set(portfolio.pending())):
+            portfolio.cancel(k, f"not needed: {why} already settled the verdict")
+    if settled == "counterexample":
+        # the counterexample satisfies every hypothesis: they are not contradictory
+        portfolio.cancel(0, "not needed: the counterexample satisfies the hypotheses")
+    vac = portfolio.wait(0)
+    results = [portfolio.results[k] for k in sorted(claim_calls)]
+    out.solver_seconds += max(x.seconds for x in [vac, *results])
+    cert["solvers"][:0] = ([_solver_entry(vac, "vacuity check: hypotheses satisfiable?")]
+                           + [_solver_entry(x, "negated claim") for x in results])
     cert["vacuous"] = vac.result == "unsat"
     if cert["vacuous"]:
         out.warnings.append("the model constraints and assumptions are contradictory: "
                             "the claim holds vacuously")
-    for r in results:
-        cert["solvers"].append(_solver_entry(r, "negated claim"))
 
-    answers = {r.result for r in results} - {"unknown"}
-    if answers == {"unsat", "sat"}:
-        _unknown(cert, "the solvers disagree: " + ", ".join(f"{r.solver} says {r.result}"
-                                                            for r in results))
+    answers = {x.result for x in results} & {"sat", "unsat"}
+    said = ", ".join(f"{x.solver} says {x.result}" for x in results
+                     if x.result in ("sat", "unsat"))
+    if settled:
+        against = "sat" if settled == "certificate" else "unsat"
+        if against in answers:
+            cert["disagreement"] = (f"the solvers disagree ({said}); the verdict rests on "
+                                    f"{'the checked certificate' if against == 'sat' else 'the exactly confirmed counterexample'}")
+            out.warnings.append("SOLVERS DISAGREE — " + cert["disagreement"])
+    elif answers == {"unsat", "sat"}:
+        _unknown(cert, f"the solvers disagree ({said}) and neither answer is backed by "
+                       "evidence: " + _unbacked(certify_failure, cert) +
+                       "; try a longer --timeout or report the disagreement")
         out.warnings.append("SOLVERS DISAGREE — verdict withheld")
     elif "unsat" in answers:
-        agreeing = [r for r in results if r.result == "unsat"]
-        cert["verdict"] = "valid"
-        cert["trust"] = "solvers" if len(agreeing) >= 2 else "solver"
-        cert["proof"] = {"kind": "smt", "unsat": [r.solver for r in agreeing]}
-        if certify:
-            failure = _certify(problem, cert, out, timeout, kernel)
-            if failure:
-                cert["proof"]["certificate_search"] = "no exact certificate: " + failure
+        agreeing = [x for x in results if x.result == "unsat"]
+        cert.update(verdict="valid", trust="solvers" if len(agreeing) >= 2 else "solver",
+                    proof={"kind": "smt", "unsat": [x.solver for x in agreeing]})
+        cert.pop("reason", None)
+        if certify_failure:
+            cert["proof"]["certificate_search"] = "no exact certificate: " + certify_failure
     elif "sat" in answers:
-        sat_result = next(r for r in results if r.result == "sat")
-        _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_result)
+        pass                  # _refute recorded why the candidate did not settle it
     else:
         # the solvers gave up; a certificate needs no solver's word, so look for one
+        gave_up = "; ".join(f"{x.solver}: {x.reason or x.result}" for x in results)
         if not certify or _certify(problem, cert, out, timeout, kernel):
-            _unknown(cert, "; ".join(f"{r.solver}: {r.reason or r.result}" for r in results))
+            _unknown(cert, f"no solver answered ({gave_up}) and no exact certificate was "
+                           f"found; try a longer --timeout, a smaller max_order/degree, "
+                           f"or split the claim")
     out.seconds = time.perf_counter() - start
     return out
 
@@ -168,6 +207,16 @@ def _kernel_check(problem, cert: dict, out: Outcome) -> None:
         record["error"] = output[-2000:]
         out.warnings.append("the exported Coq proof did not compile; trust stays 'certificate'")
     cert["proof"]["coq"] = record
+
+
+def _unbacked(certify_failure, cert: dict) -> str:
+    """Why neither a certificate nor a counterexample settled a disagreement."""
+    parts = []
+    if certify_failure:
+        parts.append("no exact certificate (" + certify_failure + ")")
+    if cert.get("reason"):
+        parts.append(cert["reason"])
+    return "; ".join(parts) or "nothing was tried"
 
 
 def _unknown(cert: dict, reason: str) -> None:
@@ -304,59 +353,102 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
         _unknown(cert, "candidate counterexample not confirmed numerically: " + numeric["note"])
 
 
+# an exact confirmation is cross-checked by the realizer's simulation when it has one: a
+# statistic further than this many 99% half-widths from its exact value means the two
+# computations disagree (a bug in one of them), and the verdict is withheld
+CROSS_CHECK_WIDTHS = 4
+
+
 def confirm(conj: Conjecture, instance, values: dict[str, Fraction], seed: int) -> dict:
     """Rebuild the counterexample as a concrete object and recompute its statistics from
     their definitions; confirmed only when that independent computation shows the
-    violation (exactly, or with a 99% confidence interval entirely on the violated side)."""
+    violation (exactly, or with a 99% confidence interval entirely on the violated side).
+
+    An exact computation decides; a simulation beside it must agree with it (within
+    ``CROSS_CHECK_WIDTHS`` of its intervals) and is recorded under ``simulation``."""
     note = ""
     for effort in EFFORTS:
         evidence = instance.realize(values, seed=seed, effort=effort)
         record = {"method": evidence.method, "seed": evidence.seed,
                   "samples": evidence.samples, "realization": evidence.realization}
         if evidence.exact is not None:
-            env = dict(evidence.exact)
-            exact_env = {k: v for k, v in env.items()}
-            try:
-                m = violation_margin(conj, exact_env, instance, exact=True)
-                # decided exactly, not by the sign of m: a margin of 0 is a violation of
-                # a strict claim (r2 = 1/2 against 'r2 < 1/2') and of 'A implies B' with
-                # an equality A; assumptions' equalities are checked too
-                violated = realized_violation(instance, exact_env, conj.claim, conj.assume)
-            except (KeyError, ZeroDivisionError, Undefined, Undecided) as exc:
-                record.update(confirmed=False, note=f"cannot evaluate the claim on the "
-                              f"realized statistics: {exc}")
-                return record
-            record.update(estimates={k: fraction_text(v) if isinstance(v, Fraction) else v
-                                     for k, v in sorted(env.items())},
-                          interval=[_num(m), _num(m)], confirmed=violated,
-                          note="exact computation from the realized object" if violated
-                          else "the realized object does not violate the claim")
-            return record
-        # batch-means interval: the spread across 20 independent blocks gives the standard
-        # error; it is centred on the whole-sample estimate (ratio estimators such as a
-        # least-squares h2 are biased upward on small blocks, less so on the whole sample)
-        batches = evidence.batch_estimates
-        per_batch = [violation_margin(conj, b, instance) for b in batches]
-        half = T_QUANTILE_99_DF19 * pystats.stdev(per_batch) / math.sqrt(len(per_batch))
-        overall = violation_margin(conj, evidence.estimates, instance)
-        lo, hi = overall - half, overall + half
-        intervals = {}
-        for name, value in evidence.estimates.items():
-            xs = [b[name] for b in batches]
-            h = T_QUANTILE_99_DF19 * pystats.stdev(xs) / math.sqrt(len(xs))
-            intervals[name] = [round(value - h, 6), round(value + h, 6)]
-        record.update(estimates={k: round(v, 6) for k, v in sorted(evidence.estimates.items())},
-                      intervals=intervals, batches=len(batches),
-                      violation_estimate=round(overall, 6),
-                      interval=[round(lo, 6), round(hi, 6)], confidence=0.99)
-        if lo > 0 and not math.isnan(overall):
+            return _confirm_exact(conj, instance, evidence, record)
+        sim = _simulation_record(conj, instance, evidence)
+        record.update(sim)
+        if sim["interval"][0] > 0 and not math.isnan(sim["violation_estimate"]):
             record.update(confirmed=True, note="the 99% interval of the violation margin "
                           "lies above 0")
             return record
+        lo, hi = sim["interval"]
         note = (f"with {evidence.samples} simulated families the 99% interval of the "
-                f"violation margin is [{lo:.4g}, {hi:.4g}], not above 0")
+                f"violation margin is [{lo:.4g}, {hi:.4g}], not above 0; an exact "
+                f"realizer (enumeration) would decide it")
         record.update(confirmed=False, note=note)
     return record
+
+
+def _confirm_exact(conj, instance, evidence, record: dict) -> dict:
+    env = dict(evidence.exact)
+    try:
+        m = violation_margin(conj, env, instance, exact=True)
+        # decided exactly, not by the sign of m: a margin of 0 is a violation of a strict
+        # claim (r2 = 1/2 against 'r2 < 1/2') and of 'A implies B' with an equality A;
+        # assumptions' equalities are checked too
+        violated = realized_violation(instance, env, conj.claim, conj.assume)
+    except (KeyError, ZeroDivisionError, Undefined, Undecided) as exc:
+        record.update(confirmed=False, note=f"cannot evaluate the claim on the realized "
+                                            f"statistics: {exc}")
+        return record
+    record.update(estimates={k: fraction_text(v) if isinstance(v, Fraction) else v
+                             for k, v in sorted(env.items())},
+                  interval=[_num(m), _num(m)], confirmed=violated,
+                  note="exact computation from the realized object" if violated
+                  else "the realized object does not violate the claim")
+    if evidence.estimates is None:
+        return record
+    sim = _simulation_record(conj, instance, evidence)
+    off = []
+    for name, (lo, hi) in sim["intervals"].items():
+        if name not in env or not isinstance(env[name], Fraction):
+            continue
+        half = (hi - lo) / 2
+        if abs(sim["estimates"][name] - float(env[name])) > max(CROSS_CHECK_WIDTHS * half,
+                                                                 1e-5):
+            off.append(f"{name} exact {float(env[name]):.6g}, simulated "
+                       f"{sim['estimates'][name]:.6g} (99% interval [{lo:.6g}, {hi:.6g}])")
+    sim["agrees"] = not off
+    record["simulation"] = sim
+    if off:
+        record.update(confirmed=False, note="the exact enumeration and the simulation of "
+                      "the same object disagree: " + "; ".join(off))
+    elif violated:
+        record["note"] += (f"; a simulation of {evidence.samples} families agrees with "
+                           f"every exact statistic")
+    return record
+
+
+def _simulation_record(conj, instance, evidence) -> dict:
+    """Batch-means 99% intervals of every statistic and of the violation margin: the
+    spread across 20 independent blocks gives the standard error; it is centred on the
+    whole-sample estimate (ratio estimators such as a least-squares h2 are biased upward
+    on small blocks, less so on the whole sample)."""
+    batches = evidence.batch_estimates
+    per_batch = [violation_margin(conj, b, instance) for b in batches]
+    half = T_QUANTILE_99_DF19 * pystats.stdev(per_batch) / math.sqrt(len(per_batch))
+    overall = violation_margin(conj, evidence.estimates, instance)
+    intervals = {}
+    for name, value in evidence.estimates.items():
+        xs = [b[name] for b in batches]
+        h = T_QUANTILE_99_DF19 * pystats.stdev(xs) / math.sqrt(len(xs))
+        intervals[name] = [round(value - h, 6), round(value + h, 6)]
+    return {"method": "seeded simulation of the same object, batch means"
+            if evidence.exact is not None else evidence.method,
+            "seed": evidence.seed, "samples": evidence.samples,
+            "estimates": {k: round(v, 6) for k, v in sorted(evidence.estimates.items())},
+            "intervals": intervals, "batches": len(batches),
+            "violation_estimate": round(overall, 6),
+            "interval": [round(overall - half, 6), round(overall + half, 6)],
+            "confidence": 0.99}
 
 
 def _num(x):

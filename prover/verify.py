@@ -208,6 +208,35 @@ def _verify_refuted(cid, doc, conj, instance) -> Report:
     from .check import confirm, counterexample_record, is_counterexample
     from .store import str_to_fraction
 
+    def _first_difference(stored, fresh, where: str) -> str | None:
+        """Where a stored confirmation and its recomputation differ (floats within
+        ESTIMATE_TOLERANCE; everything else exactly), or None."""
+        if isinstance(stored, bool) or isinstance(fresh, bool):
+            return None if stored is fresh else f"{where} is {stored!r}, recomputed {fresh!r}"
+        if isinstance(stored, (int, float)) and isinstance(fresh, (int, float)):
+            if math.isclose(stored, fresh, rel_tol=ESTIMATE_TOLERANCE, abs_tol=2e-6) or \
+                    (math.isnan(stored) and math.isnan(fresh)):
+                return None
+            return f"{where} is {stored!r}, recomputed {fresh!r}"
+        if isinstance(stored, dict) and isinstance(fresh, dict):
+            if set(stored) != set(fresh):
+                extra = sorted(set(stored) ^ set(fresh))
+                return f"{where} has different fields ({', '.join(map(str, extra))})"
+            for key in sorted(stored):
+                diff = _first_difference(stored[key], fresh[key], f"{where}.{key}")
+                if diff:
+                    return diff
+            return None
+        if isinstance(stored, list) and isinstance(fresh, list):
+            if len(stored) != len(fresh):
+                return f"{where} has {len(stored)} entries, recomputed {len(fresh)}"
+            for k, (a, b) in enumerate(zip(stored, fresh)):
+                diff = _first_difference(a, b, f"{where}[{k}]")
+                if diff:
+                    return diff
+            return None
+        return None if stored == fresh else f"{where} is {stored!r}, recomputed {fresh!r}"
+
     ce = doc.get("counterexample") or {}
     if ce.get("family") == "concrete":
         if instance.concrete is None:
@@ -231,15 +260,14 @@ def _verify_refuted(cid, doc, conj, instance) -> Report:
         return Report(cid, "failed", "stored realization differs from the rebuilt one")
     if not fresh_numeric["confirmed"]:
         return Report(cid, "failed", "numeric re-confirmation failed: " + fresh_numeric["note"])
-    old_est = numeric.get("estimates") or {}
-    new_est = fresh["numeric_check"].get("estimates") or {}
-    for name, value in old_est.items():
-        new = new_est.get(name)
-        if isinstance(value, (int, float)) and isinstance(new, (int, float)):
-            if not math.isclose(value, new, rel_tol=ESTIMATE_TOLERANCE, abs_tol=1e-6):
-                return Report(cid, "failed", f"estimate of {name} not reproduced "
-                                             f"({value} stored, {new} now)")
-        elif value != new:
-            return Report(cid, "failed", f"estimate of {name} not reproduced")
+    stored_method = numeric.get("method")
+    if stored_method != fresh_numeric.get("method"):
+        return Report(cid, "failed", f"stored confirmation method {stored_method!r} is not "
+                                     f"the realizer's ({fresh_numeric.get('method')!r})")
+    # every field of the confirmation is re-derived: exact values (strings, flags) must be
+    # equal, simulated floats reproduced from the stored seed
+    difference = _first_difference(numeric, fresh["numeric_check"], "numeric_check")
+    if difference:
+        return Report(cid, "failed", f"stored confirmation not reproduced: {difference}")
     return Report(cid, "pass", "counterexample re-checked exactly and re-confirmed: "
                                + fresh_numeric["note"])
