@@ -54,8 +54,11 @@ def test_counterexample_is_exact_and_readable(tmp_path):
     ce = out.certificate["counterexample"]
     values = {k: Fraction(v) for k, v in ce["values"].items()}
     assert sum(values.values()) == 1                      # searched on V_P = 1
-    # simplest-first search: only additive/dominance components are used
-    assert {k for k, v in values.items() if v} <= {"VA", "VD", "VE"}
+    # the violation is maximized: VA/VD alone reach at most 3/2 (VD only), the whole
+    # family nearly 2 (four-locus dominance), and the search goes there
+    assert {k for k, v in values.items() if v} <= {"VDDDD", "VE"}
+    assert Fraction(ce["violation"]) == Fraction(255, 128)
+    assert ce["maximized"]["family"].startswith("whole family")
     stats = {k: Fraction(v) for k, v in ce["statistics"].items()}
     assert stats["falconer"] - stats["h2"] == Fraction(ce["violation"])
     assert Fraction(ce["violation"]) > 0
