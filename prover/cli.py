@@ -63,6 +63,13 @@ def _verdict_text(doc: dict) -> str:
 
 # --- check ---------------------------------------------------------------------------
 
+def _still_verifies(doc: dict, args, store) -> bool:
+    """A stored result is reused only while `prover verify` still passes it (with this
+    prover: a changed realizer or checker makes the record recompute, never go stale)."""
+    from .verify import verify_one
+    return verify_one(doc, args.timeout, False, store).status == "pass"
+
+
 def cmd_check(args) -> int:
     """Check conjecture files and directories (default: conjectures/), write certificates.
 
@@ -105,7 +112,8 @@ def cmd_check(args) -> int:
             stored[conj.id] = store.fetch(conj.id)
         except ProverError:
             stored[conj.id] = None
-        if not args.force and reusable(conj, stored[conj.id], args.kernel):
+        if not args.force and reusable(conj, stored[conj.id], args.kernel) and \
+                _still_verifies(stored[conj.id], args, store):
             reused.append(Outcome(conj, stored[conj.id]))
         else:
             fresh.append(conj)

@@ -295,13 +295,21 @@ def _verify_refuted(cid, doc, conj, instance) -> Report:
     # every stored field of the counterexample is recomputed: exact ones must be equal,
     # floating estimates (simulation) equal up to ESTIMATE_TOLERANCE
     order = ["values", "statistics", "violation", "sides", "realization", "numeric_check"]
-    for key in sorted(set(fresh) | set(ce), key=lambda k: (order.index(k) if k in order
-                                                          else len(order), k)):
+    for key in sorted((set(fresh) | set(ce)) - {"maximized"},
+                      key=lambda k: (order.index(k) if k in order else len(order), k)):
         where = _first_difference(ce.get(key), fresh.get(key), f"counterexample.{key}")
         if where:
             return Report(cid, "failed", f"field '{where}' differs from the recomputation "
                                          "(stored values re-evaluated exactly, realization "
                                          "rebuilt and re-confirmed from the stored seed)")
+    # 'maximized' records the search for a larger violation (solver answers), not evidence:
+    # only its violation, which must be the counterexample's where that is exact, is checked
+    searched = ce.get("maximized")
+    if searched is not None and (not isinstance(searched, dict) or (
+            "violation" in searched and isinstance(fresh.get("violation"), str)
+            and searched["violation"] != fresh["violation"])):
+        return Report(cid, "failed", "field 'counterexample.maximized.violation' is not the "
+                                     "counterexample's exact violation")
     return Report(cid, "pass", "counterexample re-checked exactly and re-confirmed: "
                                + fresh_numeric["note"])
 
@@ -327,7 +335,8 @@ def _first_difference(stored, fresh, path: str) -> str | None:
         return None if stored is fresh else path
     if isinstance(stored, float) or isinstance(fresh, float):
         if isinstance(stored, (int, float)) and isinstance(fresh, (int, float)) and \
-                math.isclose(stored, fresh, rel_tol=ESTIMATE_TOLERANCE, abs_tol=1e-6):
+                (math.isclose(stored, fresh, rel_tol=ESTIMATE_TOLERANCE, abs_tol=2e-6) or
+                 (math.isnan(stored) and math.isnan(fresh))):
             return None
         return path
     return None if stored == fresh and type(stored) is type(fresh) else path

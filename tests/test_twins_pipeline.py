@@ -44,7 +44,9 @@ def test_verdicts(tmp_path, claim, params, verdict):
     else:
         nc = out.certificate["counterexample"]["numeric_check"]
         assert nc["confirmed"] is True
-        assert nc["interval"][0] > 0
+        assert nc["method"].startswith("exact enumeration")
+        assert Fraction(nc["interval"][0]) > 0
+        assert nc["simulation"]["agrees"] is True
 
 
 def test_counterexample_is_exact_and_readable(tmp_path):
@@ -52,8 +54,11 @@ def test_counterexample_is_exact_and_readable(tmp_path):
     ce = out.certificate["counterexample"]
     values = {k: Fraction(v) for k, v in ce["values"].items()}
     assert sum(values.values()) == 1                      # searched on V_P = 1
-    # simplest-first search: only additive/dominance components are used
-    assert {k for k, v in values.items() if v} <= {"VA", "VD", "VE"}
+    # the violation is maximized: VA/VD alone reach at most 3/2 (VD only), the whole
+    # family nearly 2 (four-locus dominance), and the search goes there
+    assert {k for k, v in values.items() if v} <= {"VDDDD", "VE"}
+    assert Fraction(ce["violation"]) == Fraction(255, 128)
+    assert ce["maximized"]["family"].startswith("whole family")
     stats = {k: Fraction(v) for k, v in ce["statistics"].items()}
     assert stats["falconer"] - stats["h2"] == Fraction(ce["violation"])
     assert Fraction(ce["violation"]) > 0
@@ -94,32 +99,36 @@ def test_refutation_needs_the_realizer_to_agree(tmp_path, monkeypatch):
     assert "not confirmed numerically" in out.certificate["reason"]
 
 
+def _patch_answers(monkeypatch, change):
+    """Alter the negated-claim answers as the portfolio collects them."""
+    real = check_module.solvers.Portfolio
+
+    class Patched(real):
+        def _collect(self, k):
+            result = super()._collect(k)
+            if k > 0:
+                change(result)
+            return result
+
+    monkeypatch.setattr(check_module.solvers, "Portfolio", Patched)
+
+
 def test_solver_disagreement_withholds_the_verdict(tmp_path, monkeypatch):
-    real = check_module.solvers.solve_many
+    def lying(r):
+        if r.solver == "cvc5":
+            r.result = "sat"
 
-    def lying(calls, timeout):
-        results = real(calls, timeout)
-        for r in results[1:]:
-            if r.solver == "cvc5":
-                r.result = "sat"
-        return results
-
-    monkeypatch.setattr(check_module.solvers, "solve_many", lying)
-    out = check(_conj(tmp_path, "h2 <= 2*rDZ"))
+    _patch_answers(monkeypatch, lying)
+    out = check(_conj(tmp_path, "h2 <= 2*rDZ"), certify=False)
     assert out.verdict == "unknown"
     assert "disagree" in out.certificate["reason"]
 
 
 def test_certificate_decides_when_the_solvers_give_up(tmp_path, monkeypatch):
-    real = check_module.solvers.solve_many
+    def giving_up(r):
+        r.result, r.reason = "unknown", "timeout (simulated)"
 
-    def giving_up(calls, timeout):
-        results = real(calls, timeout)
-        for r in results[1:]:
-            r.result, r.reason = "unknown", "timeout (simulated)"
-        return results
-
-    monkeypatch.setattr(check_module.solvers, "solve_many", giving_up)
+    _patch_answers(monkeypatch, giving_up)
     out = check(_conj(tmp_path, "h2 <= 2*rDZ"))
     assert (out.verdict, out.trust) == ("valid", "certificate")
     out = check(_conj(tmp_path, "falconer <= h2", name="f"))

@@ -31,8 +31,12 @@ a(g) = sqrt(2)(g - 1), dominance d(g) = +1 for heterozygotes, -1 otherwise. Comp
 A^iD^j is sqrt(V) times a product of i additive and j dominance contrasts on loci of its
 own. Families are simulated for real (Hardy–Weinberg parents, Mendelian transmission,
 MZ = one child twice, C per household, E per person) and every statistic is recomputed
-from its definition: correlations of simulated relatives, VA by least squares of G on
-allele counts. It never uses the coefficient table above; it is the check on it.
+from its definition: correlations of relatives, VA by least squares of G on allele
+counts. The decisive computation enumerates founder genotypes and transmissions exactly
+(prover.realizers.twins_exact: rational statistics, so any positive margin is confirmed);
+a seeded simulation of families (prover.realizers.twins_sim) is a second, independent
+check, and the only one for realizations too large to enumerate. Neither uses the
+coefficient table above; they are the check on it.
 """
 
 from __future__ import annotations
@@ -125,13 +129,30 @@ class Twins(Model):
 
 
 def _realize(values: dict[str, Fraction], *, seed: int, effort: int = 1) -> Evidence:
-    from ..realizers.twins_sim import simulate_twins
+    """Exact statistics by enumerating genotypes and transmissions (decisive), plus a
+    simulation of real families as a second, independent check; simulation alone when
+    the realization is too large to enumerate."""
+    from ..realizers.twins_exact import ExactTooLarge, realized_statistics
+    from ..realizers.twins_sim import build_architecture, simulate_twins
 
+    realization = build_architecture(values)
+    try:
+        exact = realized_statistics(realization, list(values))
+    except ExactTooLarge:
+        exact = None
     families = 100_000 * effort
     result = simulate_twins(values, seed=seed, families=families, batches=20)
-    return Evidence(method="simulation of families (Mendelian transmission), batch means",
-                    realization=result.realization, seed=seed, samples=families,
-                    estimates=result.estimates, batch_estimates=result.batch_estimates)
+    if exact is not None:
+        return Evidence(method=EXACT_METHOD, realization=result.realization, seed=seed,
+                        samples=families, exact=exact, estimates=result.estimates,
+                        batch_estimates=result.batch_estimates)
+    return Evidence(method=SIMULATION_METHOD, realization=result.realization, seed=seed,
+                    samples=families, estimates=result.estimates,
+                    batch_estimates=result.batch_estimates)
+
+
+EXACT_METHOD = "exact enumeration of founder genotypes and Mendelian transmissions"
+SIMULATION_METHOD = "simulation of families (Mendelian transmission), batch means"
 
 
 MODEL = Twins()

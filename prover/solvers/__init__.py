@@ -21,7 +21,7 @@ MEMORY_LIMIT = 6 * 1024 ** 3
 class SolverResult:
     solver: str
     version: str
-    result: str                    # 'sat' | 'unsat' | 'unknown'
+    result: str                    # 'sat' | 'unsat' | 'unknown' | 'cancelled' (not needed)
     seconds: float
     reason: str = ""
     values: dict = field(default_factory=dict)   # var -> {'exact': 'p/q'} | {'approx': '1.414…'}
@@ -93,7 +93,10 @@ def run_isolated(func, args: tuple, timeout: float) -> tuple[str, object]:
 
 
 def _run_backend(name: str, text: str, timeout: float) -> dict:
-    return backend(name).run(text, timeout)
+    start = time.perf_counter()
+    answer = backend(name).run(text, timeout)
+    answer["seconds"] = time.perf_counter() - start     # the solver's own time
+    return answer
 
 
 def solve(name: str, text: str, timeout: float) -> SolverResult:
@@ -125,6 +128,84 @@ def solve_many(calls: list[tuple[str, str]], timeout: float) -> list[SolverResul
             results.append(SolverResult(name, version, payload["result"], seconds,
                                         payload.get("reason", ""), payload.get("values", {})))
     return results
+
+
+class Portfolio:
+    """Several (backend, SMT-LIB text) calls running at once, each in its own child, read
+    in the order they finish, so the caller can act on the first answer and ``cancel``
+    the rest once the verdict is settled (the child is killed at once, not awaited)."""
+
+    def __init__(self, calls: list[tuple[str, str]], timeout: float):
+        self.timeout = timeout
+        self.calls = list(calls)
+        self.results: list[SolverResult | None] = [None] * len(calls)
+        self._jobs: dict[int, tuple[str, str, "_Job", float]] = {}
+        for k, (name, text) in enumerate(calls):
+            try:
+                version = backend(name).version()
+            except ImportError as exc:
+                self.results[k] = SolverResult(name, "", "unknown", 0.0,
+                                               f"{name} is not installed ({exc})")
+                continue
+            self._jobs[k] = (name, version, _Job(_run_backend, (name, text, timeout), timeout),
+                             time.perf_counter())
+
+    def pending(self) -> list[int]:
+        return sorted(self._jobs)
+
+    def _collect(self, k: int) -> SolverResult:
+        name, version, job, start = self._jobs.pop(k)
+        status, payload = job.result()
+        seconds = time.perf_counter() - start
+        if status != "ok":
+            result = SolverResult(name, version, "unknown", seconds, str(payload))
+        else:
+            seconds = payload.get("seconds", seconds)
+            result = SolverResult(name, version, payload["result"], seconds,
+                                  payload.get("reason", ""), payload.get("values", {}))
+        self.results[k] = result
+        return result
+
+    def next(self, among=None) -> tuple[int, SolverResult] | None:
+        """Wait for the first of the pending calls ``among`` (default: all) to finish;
+        None when none is pending."""
+        from multiprocessing.connection import wait
+
+        keys = [k for k in self.pending() if among is None or k in among]
+        if not keys:
+            return None
+        while True:
+            conns = {self._jobs[k][2].conn: k for k in keys}
+            deadline = min(self._jobs[k][2].deadline for k in keys)
+            ready = wait(list(conns), timeout=max(0.0, deadline - time.monotonic()))
+            if ready:
+                k = min(conns[c] for c in ready)
+                return k, self._collect(k)
+            # past a hard deadline: that child is hung; collect (kills) it
+            k = min(keys, key=lambda j: self._jobs[j][2].deadline)
+            return k, self._collect(k)
+
+    def wait(self, k: int) -> SolverResult:
+        """The result of call ``k``, waiting for it if it is still running."""
+        if k in self._jobs:
+            return self._collect(k)
+        return self.results[k]
+
+    def cancel(self, k: int, reason: str) -> None:
+        """Kill call ``k`` if it is still running; it is recorded as 'cancelled'."""
+        if k not in self._jobs:
+            return
+        name, version, job, start = self._jobs.pop(k)
+        if job.proc.is_alive():
+            job.proc.kill()
+        job.proc.join(1)
+        job.conn.close()
+        self.results[k] = SolverResult(name, version, "cancelled",
+                                       time.perf_counter() - start, reason)
+
+    def cancel_all(self, reason: str) -> None:
+        for k in self.pending():
+            self.cancel(k, reason)
 
 
 def _run_until_sat(name: str, texts: list[str], timeout: float) -> list[dict]:
