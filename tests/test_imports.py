@@ -196,3 +196,37 @@ def test_every_module_can_be_imported_first():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=PKG.parent)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+# --- what the site's plot cache key covers ---------------------------------------------
+
+def test_site_plot_key_covers_every_module_the_pictures_import():
+    from prover.site.plots import _source_closure
+    files = {p.relative_to(PKG).as_posix()
+             for p in _source_closure(["frontier.pictures", "models.twins"])}
+    for needed in ("plot.py", "frontier/__init__.py", "frontier/pictures.py",
+                   "frontier/region.py", "frontier/exact.py", "frontier/approximate.py",
+                   "frontier/sampler.py", "encode.py", "evaluate.py", "expr.py", "poly.py",
+                   "models/__init__.py", "models/base.py", "models/display.py",
+                   "models/twins.py", "solvers/__init__.py", "__init__.py"):
+        assert needed in files, (needed, sorted(files))
+    assert "site/plots.py" not in files and "models/gaussian.py" not in files
+
+
+def test_site_plot_key_changes_with_any_module_the_pictures_import(tmp_path, monkeypatch):
+    import shutil
+
+    from prover.site import plots
+    copy = tmp_path / "prover"
+    shutil.copytree(PKG, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(plots, "_ROOT", copy)
+    before = {m: plots._code_digest(m) for m in ("twins", "gaussian")}
+    with open(copy / "frontier" / "exact.py", "a", encoding="utf-8") as fh:
+        fh.write("\n# changed\n")
+    assert plots._code_digest("twins") != before["twins"]
+    assert plots._code_digest("gaussian") != before["gaussian"]
+    changed = plots._code_digest("twins")
+    with open(copy / "models" / "gaussian.py", "a", encoding="utf-8") as fh:
+        fh.write("\n# changed\n")
+    assert plots._code_digest("twins") == changed      # not a module twins' plots use
+    assert plots._code_digest("gaussian") != before["gaussian"]
