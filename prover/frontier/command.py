@@ -1,6 +1,7 @@
-"""``prover frontier MODEL X Y``: parse the command's arguments, compute the frontier,
-emit its conjectures, draw it, print it. With ``pictures``, the frontier modules that
-draw: they import ``prover.plot``, which reads only ``frontier.results`` and ``text``."""
+"""``prover frontier MODEL X Y``: parse ``--param``, compute the frontier, emit its
+conjectures, draw it, print it. With ``pictures``, the only frontier modules that import
+``prover.plot`` (which reads ``frontier.results`` and ``text`` and computes nothing), so
+the data flow one way: computation → records → plot → command."""
 
 from __future__ import annotations
 
