@@ -71,8 +71,9 @@ def build_site(store: Store, outdir: str | os.PathLike, plots: bool = True,
 
     ``outdir`` must be new, empty, or a previous site (which is rebuilt in place).
     With ``plots`` the frontier plots of ``prover.frontier.pictures`` are drawn once per
-    model; if that module is missing or fails, pages say so and the build goes on. Plots are kept in
-    ``outdir/plots`` and reused by the next build while their inputs are unchanged.
+    model; if that module is missing or fails, pages say so and the build goes on. Plots
+    are kept in ``outdir/plots`` and reused by the next build while their inputs are
+    unchanged.
     ``log`` receives progress messages (drawing plots can take a minute). Raises
     InputError only for an unusable ``outdir``.
     """
