@@ -5,8 +5,8 @@ formula (solid where attained, dashed where only approached), the vertices (fill
 attained, hollow where only approached) and the counterexamples of a certificate store
 whose model and parameters match, as labelled points. An approximate frontier shows the
 realized points, the best realized values of Y above and below each X, and the proved
-bounds. ``plot_model_frontiers`` makes a model's standard pictures (what the README and
-the site show).
+bounds. A view: it reads frontier records (``frontier.results``) and computes no
+frontier; ``frontier.pictures`` makes each model's standard pictures with it.
 
 matplotlib is imported lazily, with the Agg backend, so that nothing else pays for it.
 """
@@ -17,7 +17,8 @@ import math
 from fractions import Fraction
 from pathlib import Path
 
-from .frontier import Frontier, _pt_text, frontier as compute_frontier
+from .frontier.results import Frontier, _open_store
+from .frontier.text import _pt_text
 
 ATTAINED = "#1f5fa8"
 APPROACHED = "#c0392b"
@@ -27,16 +28,6 @@ BOUND = "#2e8b57"
 OUTLINE = "#666666"
 # no dates in the files: regenerating unchanged pictures leaves them unchanged
 _METADATA = {".png": {"Software": None}, ".svg": {"Date": None}}
-
-# the standard pictures: model -> [(file stem, X, Y, params, compare params)]
-STANDARD = {
-    "twins": [("frontier-twins", "rDZ/rMZ", "s2", {}, [{"max_order": 2}]),
-              ("frontier-twins-h2-falconer", "h2", "falconer", {}, [])],
-    "multilinear": [("frontier-multilinear", "s2", "r2", {},
-                     [{"max_degree": 3}, {"max_degree": 6}])],
-    "gaussian": [("frontier-gaussian", "s2", "r2", {}, [])],
-    "general": [("frontier-general", "s2", "r2", {}, [])],
-}
 
 
 def _pyplot():
@@ -53,7 +44,6 @@ def counterexamples(fr: Frontier, store) -> list[tuple[float, float, str]]:
     from . import expr as E
     from . import models
     from .evaluate import float_term
-    from .frontier import _open_store
     from .store import str_to_fraction
 
     store = _open_store(store)
@@ -364,53 +354,7 @@ def _draw_approximate(ax, fr: Frontier, xlim, ylim) -> list:
     return handles
 
 
-def plot_model_frontiers(model_name: str, outdir, store="certificates") -> list[Path]:
-    """The standard frontier pictures of a model, as PNG and SVG in ``outdir``:
-    twins (rDZ/rMZ, s2) and (h2, falconer); multilinear (s2, r2); gaussian and general
-    (s2, r2), approximate. Counterexamples come from ``store`` when it matches."""
-    from .errors import InputError
-
-    if model_name not in STANDARD:
-        raise InputError(f"no standard frontier pictures for model '{model_name}'; "
-                         f"models with pictures: {', '.join(sorted(STANDARD))}")
-    outdir = Path(outdir)
-    paths = []
-    for stem, x, y, params, compare in STANDARD[model_name]:
-        fr = compute_frontier(model_name, x, y, params, store=store)
-        others = [compute_frontier(model_name, x, y, p) for p in compare]
-        for suffix in (".png", ".svg"):
-            paths.append(plot_frontier(fr, outdir / f"{stem}{suffix}", store=store,
-                                       compare=others))
-    return paths
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Regenerate the standard frontier pictures:
-
-        python -m prover.plot [--store DIR] [OUTDIR] [MODEL ...]
-
-    OUTDIR defaults to docs/, the models to all that have pictures; counterexamples come
-    from the certificate store (default certificates/, as `prover check` writes it)."""
-    import argparse
-    import sys
-
-    from .errors import ProverError
-
-    parser = argparse.ArgumentParser(prog="python -m prover.plot", description=main.__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--store", default="certificates", metavar="DIR")
-    parser.add_argument("outdir", nargs="?", default="docs")
-    parser.add_argument("models", nargs="*", metavar="MODEL")
-    args = parser.parse_args(argv)
-    try:
-        for model in args.models or sorted(STANDARD):
-            for path in plot_model_frontiers(model, args.outdir, store=args.store):
-                print(f"wrote {path}")
-    except ProverError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
 if __name__ == "__main__":
+    # `python -m prover.plot`: this file runs as __main__, a module apart from prover.plot
+    from .frontier.pictures import main
     raise SystemExit(main())

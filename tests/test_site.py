@@ -92,9 +92,9 @@ def make_store(root: Path) -> DirectoryStore:
 
 
 def fake_plot_module(log: Path) -> types.ModuleType:
-    """A stand-in for prover.plot that logs its calls to a file (plots may be drawn in
+    """A stand-in for prover.frontier.pictures that logs its calls to a file (plots may be drawn in
     worker processes) and writes one tiny PNG and SVG per model."""
-    module = types.ModuleType("prover.plot")
+    module = types.ModuleType("prover.frontier.pictures")
 
     def plot_model_frontiers(model_name, outdir, store=None):
         with open(log, "a", encoding="utf-8") as fh:
@@ -123,7 +123,7 @@ class PlotCalls:
 @pytest.fixture
 def plot_calls(monkeypatch, tmp_path) -> PlotCalls:
     log = tmp_path / "plot-calls.txt"
-    monkeypatch.setitem(sys.modules, "prover.plot", fake_plot_module(log))
+    monkeypatch.setitem(sys.modules, "prover.frontier.pictures", fake_plot_module(log))
     return PlotCalls(log)
 
 
@@ -318,23 +318,23 @@ def test_counterexample_with_default_parameters_is_marked_on_the_plot(tmp_path, 
 # --- plots that fail -------------------------------------------------------------------
 
 def test_missing_plot_module_omits_plots_and_says_so(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "prover.plot", None)   # import raises ImportError
+    monkeypatch.setitem(sys.modules, "prover.frontier.pictures", None)   # import raises ImportError
     report = build_site(make_store(tmp_path / "store"), tmp_path / "site")
     assert report.plots == {}
     assert "could not be imported" in report.plot_errors["twins"]
     text = (tmp_path / "site/cert/twins/heritable-twins-pgs.html").read_text("utf-8")
-    assert "No plots: prover.plot could not be imported" in text
+    assert "No plots: prover.frontier.pictures could not be imported" in text
     assert "<img" not in text
 
 
 def test_failing_plot_function_omits_plots(tmp_path, monkeypatch):
-    module = types.ModuleType("prover.plot")
+    module = types.ModuleType("prover.frontier.pictures")
 
     def plot_model_frontiers(model_name, outdir):
         raise RuntimeError("no frontier today")
 
     module.plot_model_frontiers = plot_model_frontiers
-    monkeypatch.setitem(sys.modules, "prover.plot", module)
+    monkeypatch.setitem(sys.modules, "prover.frontier.pictures", module)
     report = build_site(make_store(tmp_path / "store"), tmp_path / "site")
     assert report.plot_errors["twins"] == "plotting failed: RuntimeError: no frontier today"
     text = (tmp_path / "site/model/twins.html").read_text("utf-8")
@@ -344,7 +344,7 @@ def test_failing_plot_function_omits_plots(tmp_path, monkeypatch):
 def test_plots_made_outside_the_site_are_copied_in(tmp_path, monkeypatch):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    module = types.ModuleType("prover.plot")
+    module = types.ModuleType("prover.frontier.pictures")
 
     def plot_model_frontiers(model_name, outdir):
         path = elsewhere / f"{model_name}.svg"
@@ -352,7 +352,7 @@ def test_plots_made_outside_the_site_are_copied_in(tmp_path, monkeypatch):
         return [path]
 
     module.plot_model_frontiers = plot_model_frontiers
-    monkeypatch.setitem(sys.modules, "prover.plot", module)
+    monkeypatch.setitem(sys.modules, "prover.frontier.pictures", module)
     build_site(make_store(tmp_path / "store"), tmp_path / "site")
     assert (tmp_path / "site/plots/twins/twins.svg").is_file()
     assert 'src="../plots/twins/twins.svg"' in (tmp_path / "site/model/twins.html").read_text()

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import InputError
 from ..poly import Atom, Poly  # noqa: F401  (Atom: re-exported for the models)
+from .display import Picture
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,11 @@ class Model:
     name: str = ""
     summary: str = ""
     params: tuple[Param, ...] = ()
+    pictures: tuple[Picture, ...] = ()     # standard frontier pictures (models/display.py)
+
+    def realization_lines(self, realization: dict) -> list[str] | None:
+        """A realization as lines a person reads (None: show its fields as they are)."""
+        return None
 
     @property
     def doc(self) -> str:

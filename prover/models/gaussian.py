@@ -78,6 +78,7 @@ from functools import lru_cache
 
 from ..poly import Poly
 from .base import Atom, Evidence, Model, ModelInstance, Param, Ratio, Statistic
+from .display import Picture
 
 RELAXATION_VARIABLES = ("W1", "V", "A", "Q", "C")
 DIRECT_LIMIT = 20_000    # expand C^2 and V*Q in the coefficients up to this many products
@@ -177,6 +178,7 @@ def form_poly(form: dict, names: list[str]) -> Poly:
 
 class Gaussian(Model):
     name = "gaussian"
+    pictures = (Picture("frontier-gaussian", "s2", "r2"),)
     summary = "the puzzle for P = N(0, I_n) and F a polynomial (Hermite-degree relaxation)"
     params = (
         Param("degree", "int", 3, "largest total degree of the polynomial F",

@@ -88,6 +88,7 @@ from fractions import Fraction
 from ..errors import InputError
 from ..poly import Poly
 from .base import Atom, Evidence, Model, ModelInstance, Param, Ratio, Statistic
+from .display import Picture
 
 SEARCH_FREE_ATOMS = 4
 
@@ -125,6 +126,7 @@ def _unavailable(names: list[str]) -> dict[str, str]:
 
 class General(Model):
     name = "general"
+    pictures = (Picture("frontier-general", "s2", "r2"),)
     summary = "the r2–s2 puzzle, literally: any distribution P on R^n and any function F"
     params = (
         Param("atoms", "int", 4, "number of atoms of P on the counterexample side",

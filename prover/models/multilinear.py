@@ -57,6 +57,7 @@ from fractions import Fraction
 from ..errors import InputError
 from ..poly import Poly
 from .base import Atom, Evidence, Model, ModelInstance, Param, Ratio, Statistic
+from .display import Picture
 
 MAX_K = 12
 TAIL_START = 5
@@ -86,6 +87,8 @@ class _DegreeParam(Param):
 
 class Multilinear(Model):
     name = "multilinear"
+    pictures = (Picture("frontier-multilinear", "s2", "r2",
+                        compare=({"max_degree": 3}, {"max_degree": 6})),)
     summary = ("the r2–s2 puzzle for any function on {-1,+1}^n (Fourier–Walsh variance "
                "by interaction degree)")
     params = (

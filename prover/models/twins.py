@@ -45,6 +45,7 @@ from fractions import Fraction
 
 from ..poly import Poly
 from .base import Atom, Evidence, Model, ModelInstance, Param, Ratio, Statistic
+from .display import Picture, approx_text
 
 # (name, 2θ, Δ, shares the household, description)
 RELATIVES = (
@@ -77,6 +78,31 @@ class Twins(Model):
               "include VC, environment shared by relatives reared together"),
         Param("unique_environment", "bool", True, "include VE, environment unique to each person"),
     )
+    pictures = (Picture("frontier-twins", "rDZ/rMZ", "s2", compare=({"max_order": 2},)),
+                Picture("frontier-twins-h2-falconer", "h2", "falconer"))
+
+    def realization_lines(self, real: dict) -> list[str] | None:
+        """The simulated architecture (realizers/twins_sim.py): loci, each variance
+        component's effect, the environment."""
+        if "terms" not in real:
+            return None
+        lines = []
+        freq = real.get("allele_frequency", "1/2")
+        lines.append(f"  Biallelic loci at allele frequency {freq}, Hardy–Weinberg, unlinked.")
+        for t in real["terms"]:
+            kinds = t.get("contrasts", [])
+            adds, doms = kinds.count("additive"), kinds.count("dominance")
+            what = " × ".join(filter(None, [f"{adds} additive" if adds else "",
+                                            f"{doms} dominance" if doms else ""]))
+            lines.append(f"  {t['component']} = {approx_text(t['variance'])}: "
+                         f"{t.get('effect', '')} ({what} contrast(s) on loci {t.get('loci')})")
+        for key, name in (("shared_environment_variance", "shared environment C"),
+                          ("unique_environment_variance", "unique environment E")):
+            if real.get(key) not in (None, "0"):
+                lines.append(f"  {name}: variance {approx_text(real[key])}")
+        if real.get("phenotype"):
+            lines.append(f"  {real['phenotype']}")
+        return lines
 
     def build(self, params: dict) -> ModelInstance:
         genetic = component_names(params["max_order"])

@@ -1,0 +1,58 @@
+"""``frontier(model, X, Y)``: the region two statistics can occupy, exact when it can be,
+else an inner and an outer approximation."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from .. import expr as E
+from .. import models
+from ..errors import ExprError, InputError
+from .approximate import _approximate_frontier
+from .exact import _exact_frontier
+from .linear import _degenerate_with_rays, _linear_fractional, _LinearFractional
+from .results import DEFAULT_DIRECTIONS, DEFAULT_SAMPLES, Frontier
+
+
+def frontier(model_name: str, x: str, y: str, params: dict | None = None, *,
+             store=None, prove: bool = True, samples: int = DEFAULT_SAMPLES,
+             directions: int = DEFAULT_DIRECTIONS, timeout: float | None = None,
+             seed: int = 20261127) -> Frontier:
+    """The region of (X, Y) under ``model_name`` with ``params``: exact when X and Y are
+    linear-fractional with a common denominator over an exact proof side, else an inner
+    and an outer approximation (``prove`` runs the solver for the outer one; ``store`` —
+    a Store or a directory — adds its valid certificates)."""
+    start = time.perf_counter()
+    model = models.get(model_name)
+    params = model.validate_params(params or {})
+    inst = model.build(params)
+    ex, ey = _parse_axis(inst, x, "X"), _parse_axis(inst, y, "Y")
+    x, y = x.strip(), y.strip()
+    lf = _linear_fractional(inst, ex, ey)
+    if isinstance(lf, _LinearFractional) and (lf.rays and _degenerate_with_rays(lf)):
+        lf = "the region is a half-line or line (degenerate and unbounded)"
+    if isinstance(lf, _LinearFractional):
+        fr = _exact_frontier(inst, lf, ex, ey, x, y)
+    else:
+        fr = _approximate_frontier(inst, ex, ey, x, y, reason=lf, store=store, prove=prove,
+                                   samples=samples, directions=directions,
+                                   timeout=timeout or 10.0, seed=seed)
+    fr.seconds = time.perf_counter() - start
+    return fr
+
+
+def _parse_axis(inst, text: str, which: str) -> E.Expr:
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"{which}: give a statistic or an expression in statistics, "
+                         f"e.g. {', '.join(list(inst.statistics)[:3])}")
+    try:
+        e = E.parse_term(text)
+        E.check_names(e, inst.names())
+    except ExprError as exc:
+        m = re.match(r"unknown name '([^']+)'", exc.message)
+        if m and m.group(1) in inst.unavailable:
+            raise InputError(f"{which} = {text!r}: '{m.group(1)}' is not available here: "
+                             f"{inst.unavailable[m.group(1)]}") from None
+        raise InputError(f"{which} = {text!r}: {exc.message}") from None
+    return e
