@@ -119,6 +119,10 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
             _refute(conj, instance, problem, cert, out, timeout, seed, primary, r)
             if cert.get("verdict") == "refuted":
                 settled = "counterexample"
+    if settled == "certificate":
+        # an earlier unconfirmed candidate (a lying sat) no longer matters
+        cert.pop("reason", None)
+        cert.pop("counterexample", None)
     if settled:
         why = ("a checked certificate" if settled == "certificate"
                else "a confirmed counterexample")
@@ -217,6 +221,21 @@ def _unbacked(certify_failure, cert: dict) -> str:
     if cert.get("reason"):
         parts.append(cert["reason"])
     return "; ".join(parts) or "nothing was tried"
+
+
+def _search_summary(tried) -> str:
+    """'z3: 7 calls: 5 unsat, 2 unknown (timeout)' for a list of solver results."""
+    if not tried:
+        return "no solver call was made"
+    counts: dict[str, int] = {}
+    reasons = set()
+    for r in tried:
+        counts[r.result] = counts.get(r.result, 0) + 1
+        if r.result == "unknown" and r.reason:
+            reasons.add(r.reason)
+    parts = [f"{n} {k}" for k, n in sorted(counts.items())]
+    text = f"{tried[0].solver}: {len(tried)} calls: " + ", ".join(parts)
+    return text + (f" ({'; '.join(sorted(reasons))})" if reasons else "")
 
 
 def _unknown(cert: dict, reason: str) -> None:
@@ -526,12 +545,18 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
                             "seconds": round(search_seconds, 3),
                             "role": f"counterexample search ({len(tried)} calls)"})
     if values is None:
+        ran = _search_summary(tried)
         if relaxed:
-            _unknown(cert, "the relaxation admits a violation, but no concrete object "
-                           "violating the claim was found by the counterexample search")
+            _unknown(cert, "the relaxation admits a violation, but the counterexample "
+                           f"search over concrete objects found none ({ran}); try a longer "
+                           "--timeout or a larger concrete family (more atoms, dim or "
+                           "degree), or look for a certificate with a stronger relaxation")
         else:
             _unknown(cert, "the solver found a candidate, but no exact rational point "
-                           "violating the claim could be extracted from it")
+                           f"violating the claim could be extracted from it ({ran}): its "
+                           "coordinates are irrational and the violation is too thin for "
+                           "the rational approximations tried; try a longer --timeout, or "
+                           "a claim loosened by a small constant to see how thin it is")
         return
     maximized = None
     if maximize:
@@ -555,7 +580,19 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
         cert["verdict"] = "refuted"
         cert["trust"] = None
     else:
-        _unknown(cert, "candidate counterexample not confirmed numerically: " + numeric["note"])
+        if "exact" in numeric["method"] and "disagree" not in numeric["note"]:
+            hint = ("the exact computation from the realized object contradicts the "
+                    "model's formulas: this is a bug in the model or its realizer; "
+                    "please report it")
+        elif "disagree" in numeric["note"]:
+            hint = ("two independent computations of the same object disagree: a bug in "
+                    "one of them; please report it")
+        else:
+            hint = ("the margin is too thin for simulation; an exact realizer, a longer "
+                    "--timeout (larger samples) or a claim loosened by a constant would "
+                    "settle it")
+        _unknown(cert, "candidate counterexample not confirmed numerically: "
+                 + numeric["note"] + "; " + hint)
 
 
 # an exact confirmation is cross-checked by the realizer's simulation when it has one: a
