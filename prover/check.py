@@ -425,7 +425,7 @@ def maximize_violation(conj, instance, values, budget: float, primary: str, tier
                                    if found is None and not record.get("gave_up")
                                    else "the whole family was not searched further"))
             hi = None     # the restriction's limit is not the family's
-    nice = _simplest_close(conj, instance, best, best_v)
+    nice = _simplest_close(conj, instance, best, max((1 - CLOSE_ENOUGH) * best_v, first_v))
     if nice is not None:
         best, best_v = nice
     record["violation"] = _num(best_v)
@@ -514,16 +514,16 @@ def _short_between(lo: Fraction, hi: Fraction) -> Fraction:
     return mid
 
 
-def _simplest_close(conj, instance, values, violation):
-    """The point with the shortest rationals whose violation is within 5% of
-    ``violation``, or None."""
+def _simplest_close(conj, instance, values, floor):
+    """The point with the shortest rationals (rounded from ``values``) whose violation
+    is at least ``floor``, or None."""
     for d in (4, 10, 20, 100, 1000, 10000):
         nice = {k: v.limit_denominator(d) for k, v in values.items()}
         if nice == values:
             return None
         if is_counterexample(conj, instance, nice):
             v = claim_violation(conj, instance, nice)
-            if v is not None and v >= (1 - CLOSE_ENOUGH) * violation:
+            if v is not None and v >= floor:
                 return nice, v
     return None
 
