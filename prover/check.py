@@ -573,6 +573,9 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
     out.confirm_seconds = time.perf_counter() - t0
     cert["counterexample"] = counterexample_record(conj, instance, values, numeric)
     if maximized is not None:
+        # the record's violation as the counterexample states it (an irrational one as
+        # its float), so the two can be compared
+        maximized["violation"] = cert["counterexample"]["violation"]
         cert["counterexample"]["maximized"] = maximized
     if relaxed:
         cert["counterexample"]["family"] = "concrete"

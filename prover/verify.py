@@ -256,6 +256,11 @@ def _verify_refuted(cid, doc, conj, instance) -> Report:
     for key, verb in (("statistics", "differ"), ("violation", "differs")):
         if fresh[key] != ce.get(key):
             return Report(cid, "failed", f"stored {key} {verb} from the exact recomputation")
+    maximized = ce.get("maximized")
+    if maximized is not None and (not isinstance(maximized, dict)
+                                  or maximized.get("violation") != fresh["violation"]):
+        return Report(cid, "failed", "the recorded maximized violation is not the "
+                                     "counterexample's exact violation")
     if fresh["realization"] != ce.get("realization"):
         return Report(cid, "failed", "stored realization differs from the rebuilt one")
     if not fresh_numeric["confirmed"]:

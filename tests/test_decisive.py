@@ -162,6 +162,15 @@ def test_tampered_exact_confirmation_fails_verify(store, capsys, path, value):
     assert "confirmation" in result["detail"], result
 
 
+def test_tampered_maximized_violation_fails_verify(store, capsys):
+    doc = json.loads(store.read_text())
+    doc["counterexample"]["maximized"]["violation"] = "1/10"
+    store.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    code, result = _verify(capsys)
+    assert (code, result["status"]) == (1, "failed"), result
+    assert "maximized" in result["detail"]
+
+
 # --- the portfolio stops once certain -------------------------------------------------------
 
 def test_sqrt_claim_does_not_wait_for_the_slower_solver(tmp_path):
