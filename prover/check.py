@@ -654,7 +654,8 @@ def _confirm_exact(conj, instance, evidence, record: dict) -> dict:
     if evidence.estimates is None:
         return record
     sim = _simulation_record(conj, instance, evidence)
-    off = []
+    record["samples"] = None       # nothing was sampled for the exact answer; the
+    off = []                       # simulation's samples and seed are its own
     for name, (lo, hi) in sim["intervals"].items():
         if name not in env or not isinstance(env[name], Fraction):
             continue
