@@ -119,6 +119,10 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
             _refute(conj, instance, problem, cert, out, timeout, seed, primary, r)
             if cert.get("verdict") == "refuted":
                 settled = "counterexample"
+    if settled == "certificate":
+        # an earlier unconfirmed candidate (a lying sat) no longer matters
+        cert.pop("reason", None)
+        cert.pop("counterexample", None)
     if settled:
         why = ("a checked certificate" if settled == "certificate"
                else "a confirmed counterexample")
@@ -220,6 +224,21 @@ def _unbacked(certify_failure, cert: dict) -> str:
     if cert.get("reason"):
         parts.append(cert["reason"])
     return "; ".join(parts) or "nothing was tried"
+
+
+def _search_summary(tried) -> str:
+    """'z3: 7 calls: 5 unsat, 2 unknown (timeout)' for a list of solver results."""
+    if not tried:
+        return "no solver call was made"
+    counts: dict[str, int] = {}
+    reasons = set()
+    for r in tried:
+        counts[r.result] = counts.get(r.result, 0) + 1
+        if r.result == "unknown" and r.reason:
+            reasons.add(r.reason)
+    parts = [f"{n} {k}" for k, n in sorted(counts.items())]
+    text = f"{tried[0].solver}: {len(tried)} calls: " + ", ".join(parts)
+    return text + (f" ({'; '.join(sorted(reasons))})" if reasons else "")
 
 
 def _unknown(cert: dict, reason: str) -> None:
@@ -431,7 +450,7 @@ def maximize_violation(conj, instance, values, budget: float, primary: str, tier
                                    if found is None and not record.get("gave_up")
                                    else "the whole family was not searched further"))
             hi = None     # the restriction's limit is not the family's
-    nice = _simplest_close(conj, instance, best, best_v)
+    nice = _simplest_close(conj, instance, best, max((1 - CLOSE_ENOUGH) * best_v, first_v))
     if nice is not None:
         best, best_v = nice
     record["violation"] = _num(best_v)
@@ -520,16 +539,16 @@ def _short_between(lo: Fraction, hi: Fraction) -> Fraction:
     return mid
 
 
-def _simplest_close(conj, instance, values, violation):
-    """The point with the shortest rationals whose violation is within 5% of
-    ``violation``, or None."""
+def _simplest_close(conj, instance, values, floor):
+    """The point with the shortest rationals (rounded from ``values``) whose violation
+    is at least ``floor``, or None."""
     for d in (4, 10, 20, 100, 1000, 10000):
         nice = {k: v.limit_denominator(d) for k, v in values.items()}
         if nice == values:
             return None
         if is_counterexample(conj, instance, nice):
             v = claim_violation(conj, instance, nice)
-            if v is not None and v >= (1 - CLOSE_ENOUGH) * violation:
+            if v is not None and v >= floor:
                 return nice, v
     return None
 
@@ -551,12 +570,18 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
                             "seconds": round(search_seconds, 3),
                             "role": f"counterexample search ({len(tried)} calls)"})
     if values is None:
+        ran = _search_summary(tried)
         if relaxed:
-            _unknown(cert, "the relaxation admits a violation, but no concrete object "
-                           "violating the claim was found by the counterexample search")
+            _unknown(cert, "the relaxation admits a violation, but the counterexample "
+                           f"search over concrete objects found none ({ran}); try a longer "
+                           "--timeout or a larger concrete family (more atoms, dim or "
+                           "degree), or look for a certificate with a stronger relaxation")
         else:
             _unknown(cert, "the solver found a candidate, but no exact rational point "
-                           "violating the claim could be extracted from it")
+                           f"violating the claim could be extracted from it ({ran}): its "
+                           "coordinates are irrational and the violation is too thin for "
+                           "the rational approximations tried; try a longer --timeout, or "
+                           "a claim loosened by a small constant to see how thin it is")
         return
     maximized = None
     if maximize:
@@ -573,6 +598,9 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
     out.confirm_seconds = time.perf_counter() - t0
     cert["counterexample"] = counterexample_record(conj, instance, values, numeric)
     if maximized is not None:
+        # the record's violation as the counterexample states it (an irrational one as
+        # its float), so the two can be compared
+        maximized["violation"] = cert["counterexample"]["violation"]
         cert["counterexample"]["maximized"] = maximized
     if relaxed:
         cert["counterexample"]["family"] = "concrete"
@@ -580,7 +608,19 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
         cert["verdict"] = "refuted"
         cert["trust"] = None
     else:
-        _unknown(cert, "candidate counterexample not confirmed numerically: " + numeric["note"])
+        if "exact" in numeric["method"] and "disagree" not in numeric["note"]:
+            hint = ("the exact computation from the realized object contradicts the "
+                    "model's formulas: this is a bug in the model or its realizer; "
+                    "please report it")
+        elif "disagree" in numeric["note"]:
+            hint = ("two independent computations of the same object disagree: a bug in "
+                    "one of them; please report it")
+        else:
+            hint = ("the margin is too thin for simulation; an exact realizer, a longer "
+                    "--timeout (larger samples) or a claim loosened by a constant would "
+                    "settle it")
+        _unknown(cert, "candidate counterexample not confirmed numerically: "
+                 + numeric["note"] + "; " + hint)
 
 
 # an exact confirmation is cross-checked by the realizer's simulation when it has one: a
@@ -639,7 +679,8 @@ def _confirm_exact(conj, instance, evidence, record: dict) -> dict:
     if evidence.estimates is None:
         return record
     sim = _simulation_record(conj, instance, evidence)
-    off = []
+    record["samples"] = None       # nothing was sampled for the exact answer; the
+    off = []                       # simulation's samples and seed are its own
     for name, (lo, hi) in sim["intervals"].items():
         if name not in env or not isinstance(env[name], Fraction):
             continue
@@ -738,8 +779,9 @@ def reusable(conj: Conjecture, doc, kernel: bool = False) -> bool:
     """Whether a stored certificate is the result a fresh run would recompute: the same
     conjecture (normalized hash, source, id, title, expect), the same encoding, the same
     prover and solver versions, and a settled verdict. Reusing it leaves the file
-    byte-identical (no new ``created`` or timings). With ``kernel``, a valid verdict not
-    yet kernel-checked is recomputed so that it can earn trust 'kernel'."""
+    byte-identical (no new ``created`` or timings). With ``kernel``, a valid verdict with
+    an exact certificate not yet kernel-checked is recomputed so that it can earn trust
+    'kernel'."""
     if not isinstance(doc, dict) or doc.get("verdict") not in ("valid", "refuted"):
         return False
     same = (doc.get("format") == 1 and doc.get("id") == conj.id
@@ -749,7 +791,9 @@ def reusable(conj: Conjecture, doc, kernel: bool = False) -> bool:
             and doc.get("prover_version") == __version__)
     if not same:
         return False
-    if kernel and doc.get("verdict") == "valid" and doc.get("trust") != "kernel":
+    # with kernel, an exact certificate not yet kernel-checked is recomputed so that it
+    # can earn trust 'kernel'; a solver-only result has nothing Coq could check
+    if kernel and doc.get("verdict") == "valid" and doc.get("trust") == "certificate":
         return False
     stored_solvers = doc.get("solvers")
     if not isinstance(stored_solvers, list):

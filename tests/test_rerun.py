@@ -112,3 +112,22 @@ def test_a_record_that_no_longer_verifies_is_recomputed(tree, capsys, cid, edit)
     capsys.readouterr()
     assert main(["check", "-q"]) == 0
     assert main(["verify"]) == 0, capsys.readouterr().out
+
+
+def test_kernel_rerun_reuses_a_solver_only_result(tmp_path):
+    """`check --kernel` recomputes an exact certificate not yet kernel-checked (it may earn
+    trust 'kernel'), but reuses a solver-only valid: Coq has nothing to check there, and
+    recomputing it would rewrite the file (timings) on every run of the main job."""
+    from prover.check import check, reusable
+    from prover.conjecture import load
+
+    path = tmp_path / "v.toml"
+    path.write_text(VALID)
+    conj = load(path)
+    solver_only = check(conj, certify=False).certificate
+    assert (solver_only["verdict"], solver_only["trust"]) == ("valid", "solvers")
+    assert reusable(conj, solver_only, kernel=True)
+    certified = check(conj).certificate
+    assert certified["trust"] == "certificate"
+    assert reusable(conj, certified, kernel=False)
+    assert not reusable(conj, certified, kernel=True)

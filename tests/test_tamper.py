@@ -162,7 +162,8 @@ def _ce_seed(doc):
 
 
 def _ce_samples(doc):
-    doc["counterexample"]["numeric_check"]["samples"] *= 2
+    nc = doc["counterexample"]["numeric_check"]
+    nc["samples"] = 2 * nc["samples"] if nc.get("samples") else 1000
 
 
 def _shift(value, by):
