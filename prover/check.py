@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from fractions import Fraction
 
-from . import __version__
+from ._version import __version__
 from . import expr as E
 from . import solvers
 from .conjecture import Conjecture

@@ -16,7 +16,7 @@ import json
 import sys
 from datetime import datetime, timezone
 
-from . import __version__
+from ._version import __version__
 from .errors import InputError, ProverError
 
 
@@ -428,6 +428,36 @@ def cmd_frontier(args) -> int:
     return run_command(args, out=lambda text: _out(args, text), store=_store(args))
 
 
+# --- bounds ------------------------------------------------------------------------------
+
+def cmd_bounds(args) -> int:
+    """The exact range of each TARGET over every member of MODEL's family whose statistics
+    take the given values.
+
+    Each end is exact (a rational) or unbounded, attained (with a witness architecture,
+    realized and checked) or only approached, and certified: the conjecture "givens
+    implies TARGET <= end" goes through `prover check` and gets its exact certificate;
+    --store DIR keeps the certificates (their conjectures under conjectures/bounds/
+    beside DIR) for `prover verify`. Supported models: twins, and multilinear with a
+    finite max_degree (statistics must be ratios of linear forms in the components).
+
+    SPEC: an exact decimal or fraction (0.62, 31/50), an interval LO..HI (0.55..0.65),
+    or V±W (0.62±0.03; also 0.62+-0.03). Any mix of relatives: rMZ, rDZ, rPO, rHS, rFC.
+    --input FILE.csv: header = statistic names, every cell a SPEC (empty = not given),
+    one query per row; prints CSV: the input columns, <target>_lower, <target>_upper
+    (decimals; inf when unbounded) and feasible.
+
+    Examples:  prover bounds twins h2 s2 phantom --given rMZ=0.62 --given rDZ=0.25
+               prover bounds twins h2 --given rMZ=0.62±0.02 --given rDZ=0.25±0.02 --json
+               prover bounds twins h2 --param shared_environment=true --input twins.csv
+
+    Exit: 0 answered; 1 no member has these values (the reason is printed; for a table:
+    some row); 2 input error."""
+    from .ranges.command import run_command
+
+    return run_command(args, out=lambda text: _out(args, text))
+
+
 # --- parser ------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -494,6 +524,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how much tightness variants strengthen a bound (default 1/16)")
     p.add_argument("--no-prove", action="store_true",
                    help="approximate frontiers: no solver calls for the outer bounds")
+    p = add("bounds", cmd_bounds, cmd_bounds.__doc__)
+    p.set_defaults(store=None)      # certificates are kept only when --store is given
+    p.add_argument("model", metavar="MODEL", help="a model name (twins)")
+    p.add_argument("targets", nargs="+", metavar="TARGET",
+                   help="a statistic or an expression in statistics, e.g. h2, s2, rDZ/rMZ")
+    p.add_argument("--given", action="append", default=[], metavar="STAT=SPEC",
+                   help="an observed statistic, e.g. rMZ=0.62 or rDZ=0.25±0.02 (repeatable)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a model parameter, e.g. max_order=1 (repeatable)")
+    p.add_argument("--input", metavar="FILE.csv", help="a table of givens, one query per row")
+    p.add_argument("--csv", action="store_true", help="CSV output")
+    p.add_argument("--no-prove", action="store_true",
+                   help="skip the certificates of the ends (faster for big tables)")
+    p.add_argument("--no-realize", action="store_true",
+                   help="skip the simulation of the witnesses")
     p = add("site", cmd_site, cmd_site.__doc__)
     p.add_argument("-o", "--output", required=True, metavar="DIR",
                    help="where to write the site: a new or empty directory, or a previous site")
