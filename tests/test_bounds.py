@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from fractions import Fraction as F
 
 import numpy as np
@@ -348,3 +349,25 @@ def test_exact_simplex_certifies_its_answers():
     assert r.dual == [F(2, 5), F(1, 5)]
     assert maximize([1], [], [], [[1]], [-1]).status == "infeasible"
     assert maximize([1, 0], [[-1, 1]], [0]).status == "unbounded"
+
+
+def test_progress_bar_on_a_terminal(tmp_path, capsys, monkeypatch):
+    table = tmp_path / "t.csv"
+    table.write_text("rMZ,rDZ\n0.62,0.25\n0.6,0.2\n0.5,0.2\n", encoding="utf-8")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = run(capsys, "bounds", "twins", "h2", "--input", str(table),
+                         "--no-prove", "--no-realize")
+    assert code == 0 and len(out.splitlines()) == 4
+    assert err.endswith("\r[" + "#" * 30 + "] 3/3 rows\n")
+    assert "[" + "#" * 10 + "." * 20 + "] 1/3 rows" in err
+
+
+def test_json_table(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("rDZ\n0.25\n0.4\n", encoding="utf-8")
+    code, out, _ = run(capsys, "bounds", "twins", "h2", "--input", str(table), "--given",
+                       "rMZ=0.6", "--json", "--no-prove", "--no-realize")
+    doc = json.loads(out)
+    assert code == 1 and [r["feasible"] for r in doc["rows"]] == [True, False]
+    assert doc["rows"][0]["given"] == {"rMZ": ["3/5", "3/5"], "rDZ": ["1/4", "1/4"]}
+    assert doc["rows"][0]["bounds"][0]["lower"]["value"] == "2/5"

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .. import expr as E
-from ..errors import ExprError, InputError
+from ..errors import ExprError, InputError, ProverError
 from ..poly import Poly, fraction_text
 from .lp import LPError, maximize
 
@@ -518,23 +518,48 @@ def _toml_string(s: str) -> str:
 
 def _certify(model, params: dict, givens: list[Given], target: str, side: str, end: End,
              store, timeout: float | None) -> None:
-    """Certify that nothing lies beyond this end, through the ordinary check pipeline."""
+    """Certify that nothing lies beyond this end, through the ordinary check pipeline:
+    ``givens implies target <= U`` (``< U`` when U is only approached, which certifies
+    the non-attainment too; if that strict claim is not settled, the plain one)."""
+    strict = not end.attained
+    claims = [strict, False] if strict else [False]
+    for is_strict in claims:
+        op = ("<" if is_strict else "<=") if side == "upper" else (">" if is_strict else ">=")
+        claim = f"{E.to_text(E.parse_term(target))} {op} {fraction_text(end.value)}"
+        cid, doc = _check_claim(model, params, givens, target, side, claim, store, timeout)
+        if doc.get("verdict") == "valid":
+            break
+        end.notes.append(f"the certificate check of '{claim}' ended {doc.get('verdict')}"
+                         + (f": {doc['reason']}" if doc.get("reason") else ""))
+    end.certified = doc.get("trust") if doc.get("verdict") == "valid" else None
+    end.proof = (doc.get("proof") or {}).get("kind") if end.certified else None
+    if end.certified and store is not None:
+        end.certificate = cid
+
+
+def _check_claim(model, params, givens, target, side, claim, store, timeout):
+    """(id, certificate document) of the conjecture ``givens implies claim``, checked by
+    ``prover.check.check`` (reused unchanged from the store when possible)."""
     from ..check import check, reusable
     from ..conjecture import Conjecture, load
 
-    strict = not end.attained
-    op = ("<" if strict else "<=") if side == "upper" else (">" if strict else ">=")
-    claim = f"{E.to_text(E.parse_term(target))} {op} {fraction_text(end.value)}"
     assume = [_given_text(g) for g in givens]
     key = json.dumps({"model": model.name, "params": params, "claim": claim,
                       "assume": assume}, sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:10]
     cid = f"bounds/{model.name}/{_slug(target)}-{side}-{digest}"
-    title = f"{'Upper' if side == 'upper' else 'Lower'} end of {target} given " + \
-        ", ".join(f"{g.name} in [{fraction_text(g.lo)}, {fraction_text(g.hi)}]"
-                  if g.lo != g.hi else f"{g.name} = {fraction_text(g.lo)}" for g in givens)
-    if not givens:
-        title = f"{'Upper' if side == 'upper' else 'Lower'} end of {target}"
+    title = f"{'Upper' if side == 'upper' else 'Lower'} end of {target}"
+    if givens:
+        title += " given " + ", ".join(
+            f"{g.name} in [{fraction_text(g.lo)}, {fraction_text(g.hi)}]"
+            if g.lo != g.hi else f"{g.name} = {fraction_text(g.lo)}" for g in givens)
+    if store is None:
+        conj = Conjecture(id=cid, source="<prover bounds>", model=model.name, params=params,
+                          claim_text=claim, claim=E.parse_formula(claim), assume_texts=assume,
+                          assume=[E.parse_formula(a) for a in assume], title=title)
+        return cid, check(conj, timeout=timeout or DEFAULT_TIMEOUT).certificate
+    from ..store import DirectoryStore
+    st = store if isinstance(store, DirectoryStore) else DirectoryStore(store)
     text = "\n".join([
         "# written by `prover bounds`: nothing lies beyond this end of the range",
         f"id = {_toml_string(cid)}",
@@ -545,40 +570,23 @@ def _certify(model, params: dict, givens: list[Given], target: str, side: str, e
         "expect = \"valid\"",
         "[params]",
         *[f"{k} = {json.dumps(v)}" for k, v in sorted(params.items())], ""])
-    stored = None
-    if store is not None:
-        from ..store import DirectoryStore
-        st = store if hasattr(store, "save") else DirectoryStore(store)
-        base = Path(st.root).resolve().parent
-        rel = Path("conjectures") / "bounds" / model.name / (cid.split("/")[-1] + ".toml")
-        path = base / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-        conj = load(path)
-        conj.source = rel.as_posix()        # no absolute paths in the store
-        try:
-            stored = st.fetch(cid)
-        except Exception:
-            stored = None
-    else:
-        from ..conjecture import Conjecture as _C
-        conj = _C(id=cid, source=f"<prover bounds>", model=model.name, params=params,
-                  claim_text=claim, claim=E.parse_formula(claim), assume_texts=assume,
-                  assume=[E.parse_formula(a) for a in assume], title=title)
-    if store is not None and reusable(conj, stored):
-        doc = stored
-    else:
-        doc = check(conj, timeout=timeout or DEFAULT_TIMEOUT).certificate
-        if store is not None:
-            st.save(doc)
-    end.certified = doc.get("trust") if doc.get("verdict") == "valid" else None
-    end.proof = (doc.get("proof") or {}).get("kind")
-    if doc.get("verdict") != "valid":
-        end.notes.append(f"the certificate check of '{claim}' ended {doc.get('verdict')}"
-                         + (f": {doc['reason']}" if doc.get("reason") else ""))
-    elif store is not None:
-        end.certificate = cid
+    # the source lives beside the store, where `prover verify` looks for it
+    rel = Path("conjectures") / "bounds" / model.name / (cid.split("/")[-1] + ".toml")
+    path = Path(st.root).resolve().parent / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    conj = load(path)
+    conj.source = rel.as_posix()        # no absolute paths in the store
+    try:
+        stored = st.fetch(cid)
+    except ProverError:
+        stored = None
+    if reusable(conj, stored):
+        return cid, stored
+    doc = check(conj, timeout=timeout or DEFAULT_TIMEOUT).certificate
+    st.save(doc)
+    return cid, doc
 
 
 # --- why no member has these values -------------------------------------------------------
@@ -768,7 +776,8 @@ def _isolated(names: list[str], mu: list[Fraction], c: Fraction, attained: bool)
 
 def _linear_text(coeffs: list[tuple[str, Fraction]], const: Fraction) -> str:
     parts = []
-    for name, c in coeffs:
+    # positive terms first: '2*rDZ - rMZ/2' rather than '-rMZ/2 + 2*rDZ'
+    for name, c in sorted(coeffs, key=lambda nc: nc[1] < 0):
         term = name if re.fullmatch(r"\w+", name) else f"({name})"
         mag = abs(c)
         if mag == 1:

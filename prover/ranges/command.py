@@ -95,12 +95,14 @@ def render(r: BoundsResult, model) -> str:
 
 
 def _progress(done: int, total: int) -> None:
+    # numbers only, so the raw stream is safe; the terminal-safe wrapper would escape \r
+    stream = getattr(sys.stderr, "_stream", sys.stderr)
     width = 30
     filled = width * done // total
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} rows")
+    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} rows")
     if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+        stream.write("\n")
+    stream.flush()
 
 
 def _read_table(path: str, given_keys: set[str]) -> tuple[list[str], list[tuple[int, dict]]]:
