@@ -161,6 +161,9 @@ def cmd_check(args) -> int:
                    f"{sum(o.verdict == 'unknown' for o in results)} unknown; "
                    f"{len(mismatches)} differ from expect; {len(errors)} input errors; "
                    f"certificates in {args.store}/")
+    if args.junit:
+        from .junit import write_check
+        write_check(args.junit, results, errors)
     if errors:
         return 2
     return 1 if mismatches else 0
@@ -287,6 +290,9 @@ def cmd_verify(args) -> int:
               file=sys.stderr)
         if args.json:
             print(json.dumps({"results": [], "passed": False}, indent=2, sort_keys=True))
+        if args.junit:
+            from .junit import write_verify
+            write_verify(args.junit, [], str(_store(args).root))
         return 1
     failed = [r for r in reports if r.status in ("failed", "stale")]
     if args.json:
@@ -299,6 +305,9 @@ def cmd_verify(args) -> int:
         unchecked = [r for r in reports if r.status == "unchecked"]
         _out(args, f"\n{len(reports)} certificates: {len(reports) - len(failed) - len(unchecked)}"
                    f" pass, {len(failed)} failed or stale, {len(unchecked)} could not be checked")
+    if args.junit:
+        from .junit import write_verify
+        write_verify(args.junit, reports, str(_store(args).root))
     return 1 if failed else 0
 
 
@@ -495,6 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel", action="store_true",
                    help="also compile each certificate as a Coq proof (trust 'kernel'; "
                         "needs coqc)")
+    p.add_argument("--junit", metavar="FILE",
+                   help="also write a JUnit XML report (one testcase per conjecture)")
     p = add("list", cmd_list, cmd_list.__doc__)
     p.add_argument("--verdict", choices=["valid", "refuted", "unknown"])
     p.add_argument("--trust", choices=["kernel", "certificate", "solvers", "solver", "none"])
@@ -503,6 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p = add("verify", cmd_verify, cmd_verify.__doc__)
     p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--junit", metavar="FILE",
+                   help="also write a JUnit XML report (one testcase per certificate)")
     p.add_argument("--kernel", action="store_true",
                    help="also re-compile the Coq proofs behind trust 'kernel' (needs coqc)")
     p = add("models", cmd_models, cmd_models.__doc__)
