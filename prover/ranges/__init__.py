@@ -811,7 +811,8 @@ def _hint(model, params: dict, pr: _Problem) -> str:
     """Which other value of one parameter would allow the given values ('' if none):
     a boolean switched on, or the smallest larger integer."""
     givens = [g for g, *_ in pr.givens]
-    for p in model.params:
+    # switches first (the smaller change), then larger integers
+    for p in sorted(model.params, key=lambda p: p.kind != "bool"):
         if p.kind == "bool" and params.get(p.name) is False:
             tries = [True]
         elif p.kind == "int" and p.maximum is not None and isinstance(params.get(p.name), int):
