@@ -12,6 +12,7 @@ error; verify — 0 all pass, 1 any failed or stale; show — 2 unknown id; othe
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from datetime import datetime, timezone
@@ -537,8 +538,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how much tightness variants strengthen a bound (default 1/16)")
     p.add_argument("--no-prove", action="store_true",
                    help="approximate frontiers: no solver calls for the outer bounds")
-    p = add("bounds", cmd_bounds, cmd_bounds.__doc__)
-    p.set_defaults(store=None)      # certificates are kept only when --store is given
+    # bounds keeps certificates only when --store is given: its own copy of the common
+    # options (set_defaults would change the shared --store action of every command)
+    bounds_common = argparse.ArgumentParser(add_help=False)
+    for action in common._actions:
+        bounds_common._add_action(copy.copy(action))
+    store_action = next(a for a in bounds_common._actions if a.dest == "store")
+    store_action.default = None
+    store_action.help = ("keep each end's certificate in DIR, its conjecture in "
+                         "conjectures/bounds/ beside DIR (default: not stored)")
+    p = sub.add_parser("bounds", parents=[bounds_common], help=cmd_bounds.__doc__.split("\n")[0],
+                       description=cmd_bounds.__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(func=cmd_bounds)
     p.add_argument("model", metavar="MODEL", help="a model name (twins)")
     p.add_argument("targets", nargs="+", metavar="TARGET",
                    help="a statistic or an expression in statistics, e.g. h2, s2, rDZ/rMZ")

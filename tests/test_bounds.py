@@ -371,3 +371,12 @@ def test_json_table(tmp_path, capsys):
     assert code == 1 and [r["feasible"] for r in doc["rows"]] == [True, False]
     assert doc["rows"][0]["given"] == {"rMZ": ["3/5", "3/5"], "rDZ": ["1/4", "1/4"]}
     assert doc["rows"][0]["bounds"][0]["lower"]["value"] == "2/5"
+
+
+def test_store_default_is_none_for_bounds_only():
+    from prover.cli import build_parser
+    parser = build_parser()
+    assert parser.parse_args(["bounds", "twins", "h2"]).store is None
+    assert parser.parse_args(["bounds", "twins", "h2", "--store", "s"]).store == "s"
+    for command in (["verify"], ["check"], ["list"]):
+        assert parser.parse_args(command).store == "certificates"

@@ -331,7 +331,7 @@ def _problem(inst, givens: list[Given]) -> _Problem:
 
 
 def _solve(pr: _Problem, objective, extra_eq=(), extra_rhs=()):
-    n = len(pr.comps)
+    """max objective·y over the given rows (right-hand sides 0) and extra equalities."""
     return maximize(objective, pr.ub, [Fraction(0)] * len(pr.ub),
                     pr.eq + [list(r) for r in extra_eq],
                     [Fraction(0)] * len(pr.eq) + list(extra_rhs))
