@@ -441,11 +441,12 @@ def cmd_frontier(args) -> int:
 # --- bounds ------------------------------------------------------------------------------
 
 def cmd_bounds(args) -> int:
-    """The exact range of each TARGET over every member of MODEL's family whose statistics
-    take the given values.
+    """Exact ranges implied by observed statistics (e.g. h2 given rMZ and rDZ).
 
-    Each end is exact (a rational) or unbounded, attained (with a witness architecture,
-    realized and checked) or only approached, and certified: the conjecture "givens
+    For each TARGET: its exact range over every member of MODEL's family whose
+    statistics take the given values. Each end is exact (a rational) or unbounded,
+    attained (with a witness architecture, realized and checked) or only approached,
+    and certified: the conjecture "givens
     implies TARGET <= end" goes through `prover check` and gets its exact certificate;
     --store DIR keeps the certificates (their conjectures under conjectures/bounds/
     beside DIR) for `prover verify`. Supported models: twins, and multilinear with a
