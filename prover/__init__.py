@@ -16,10 +16,26 @@ import sys as _sys
 import types as _types
 
 from ._version import __version__
-from .api import CheckReport, CheckResult, bounds
-from .api import check as _check_function
 
 __all__ = ["__version__", "bounds", "check", "CheckReport", "CheckResult"]
+_API = ("bounds", "check", "CheckReport", "CheckResult")
+
+
+def __getattr__(name):
+    # The API is loaded on first use (by name, through importlib), so `import prover`
+    # reads no module but _version, and tools that follow this package's imports (the
+    # site's plot cache key) do not see the whole command line behind prover.check.
+    if name not in _API:
+        raise AttributeError(f"module 'prover' has no attribute {name!r}")
+    api = _importlib.import_module(".api", __name__)
+    value = _FunctionAndModule(api.check, __name__ + ".check") if name == "check" \
+        else getattr(api, name)
+    _types.ModuleType.__setattr__(_sys.modules[__name__], name, value)
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_API))
 
 
 class _FunctionAndModule:
@@ -52,9 +68,6 @@ class _FunctionAndModule:
 
     def __repr__(self) -> str:
         return "<function prover.check (also the module prover.check's attributes)>"
-
-
-check = _FunctionAndModule(_check_function, __name__ + ".check")
 
 
 class _Package(_types.ModuleType):

@@ -457,9 +457,10 @@ def _check_witness(pr: _Problem, end: End, target: E.Expr, text: str) -> None:
 
 
 def _realize(pr: _Problem, witness: dict, target: E.Expr, text: str, seed: int) -> dict:
-    """Rebuild the witness as a concrete object (the model's realizer: a simulated
-    architecture for twins) and compare its independently computed statistics with the
-    exact ones: exactly, or each within its 99.9% batch-means interval."""
+    """Rebuild the witness as a concrete object (the model's realizer) and compare its
+    independently computed statistics with the exact ones: exactly when the realizer
+    computes exactly (twins: enumeration of genotypes and transmissions), else each
+    within its 99.9% batch-means interval (simulation)."""
     from ..evaluate import ExactEvaluator, float_term
 
     inst = pr.inst
