@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from fractions import Fraction
 
-from . import __version__
+from ._version import __version__
 from . import expr as E
 from . import solvers
 from .conjecture import Conjecture
@@ -80,6 +80,20 @@ def base_certificate(conj: Conjecture, problem: Problem) -> dict:
     }
 
 
+PHASE_HOOK = None     # set by a pipeline worker: called with each phase's name
+
+
+def _phase(name: str) -> None:
+    if PHASE_HOOK is not None:
+        PHASE_HOOK(name)
+
+
+def _left(deadline: float) -> float:
+    """What is left of the conjecture's budget (at least a moment, so that a phase that
+    is reached still runs and says why it stopped)."""
+    return max(0.5, deadline - time.perf_counter())
+
+
 def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 20261127,
           use_solvers: tuple[str, ...] = ("z3", "cvc5"), certify: bool = True,
           kernel: bool = False) -> Outcome:
@@ -87,11 +101,14 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
     of every certificate found (trust ``kernel``; needs ``coqc``)."""
     start = time.perf_counter()
     timeout = timeout or conj.timeout or DEFAULT_TIMEOUT
+    deadline = start + timeout          # the whole conjecture's budget, shared by phases
+    _phase("encoding")
     instance = conj.instance()
     problem = encode(instance, conj.claim, conj.assume)
     cert = base_certificate(conj, problem)
     out = Outcome(conj, cert)
     primary = use_solvers[0]
+    _phase("the solvers")
 
     # all at once (one child each): the vacuity check (are the model's constraints plus
     # the assumptions satisfiable at all?) and every solver on the negated claim. The
@@ -111,12 +128,12 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
             break
         _, r = finished
         if r.result == "unsat" and certify_failure is None and certify:
-            certify_failure = _certify(problem, cert, out, timeout, kernel)
+            certify_failure = _certify(problem, cert, out, _left(deadline), kernel)
             if not certify_failure:
                 settled = "certificate"
         elif r.result == "sat" and not refuted_tried:
             refuted_tried = True
-            _refute(conj, instance, problem, cert, out, timeout, seed, primary, r)
+            _refute(conj, instance, problem, cert, out, _left(deadline), seed, primary, r)
             if cert.get("verdict") == "refuted":
                 settled = "counterexample"
     if settled == "certificate":
@@ -170,7 +187,7 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
     else:
         # the solvers gave up; a certificate needs no solver's word, so look for one
         gave_up = "; ".join(f"{x.solver}: {x.reason or x.result}" for x in results)
-        if not certify or _certify(problem, cert, out, timeout, kernel):
+        if not certify or _certify(problem, cert, out, _left(deadline), kernel):
             _unknown(cert, f"no solver answered ({gave_up}) and no exact certificate was "
                            f"found; try a longer --timeout, a smaller max_order/degree, "
                            f"or split the claim")
@@ -183,6 +200,7 @@ def _certify(problem, cert: dict, out: Outcome, timeout: float, kernel: bool) ->
     or 'kernel' once Coq accepts it). Returns '' on success, else what was tried."""
     from .certify import search_certificate
 
+    _phase("the certificate search")
     t0 = time.perf_counter()
     proof, failure = search_certificate(problem, timeout=timeout)
     out.certify_seconds = time.perf_counter() - t0
@@ -202,6 +220,7 @@ def _kernel_check(problem, cert: dict, out: Outcome) -> None:
     if not coqc_available():
         out.warnings.append("coqc not installed: trust stays 'certificate' (apt-get install coq)")
         return
+    _phase("the Coq kernel check")
     t0 = time.perf_counter()
     text = coq_text(problem, cert["proof"])
     ok, output = compile_coq(text)
@@ -555,6 +574,7 @@ def _simplest_close(conj, instance, values, floor):
 
 def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_result,
             maximize: bool = True):
+    _phase("the counterexample search")
     relaxed = instance.concrete is not None
     if relaxed:
         # the proof side is a relaxation: search the concrete family instead
@@ -593,6 +613,7 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
         cert["solvers"].append({"name": primary, "version": tried[0].version if tried else "",
                                 "result": "sat", "seconds": round(time.perf_counter() - t0, 3),
                                 "role": f"violation maximized ({maximized['queries']} calls)"})
+    _phase("the confirmation of the counterexample")
     t0 = time.perf_counter()
     numeric = confirm(conj, instance, values, seed)
     out.confirm_seconds = time.perf_counter() - t0

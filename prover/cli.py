@@ -12,11 +12,13 @@ error; verify — 0 all pass, 1 any failed or stale; show — 2 unknown id; othe
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import os
 import sys
 from datetime import datetime, timezone
 
-from . import __version__
+from ._version import __version__
 from .errors import InputError, ProverError
 
 
@@ -121,7 +123,13 @@ def cmd_check(args) -> int:
         _err(f"{len(reused)} unchanged since their certificates were made: reused "
              "(--force recomputes)")
     reused_ids = {id(o) for o in reused}
+    from .pipeline import Failed
     for outcome in reused + list(_run_checks(fresh, args)):
+        if isinstance(outcome, Failed):
+            exc = ProverError(f"{outcome.conjecture.source}: {outcome.message}")
+            _err(f"error: {exc}")
+            errors.append(exc)
+            continue
         doc = outcome.certificate
         old = stored.get(doc["id"])
         if id(outcome) in reused_ids:
@@ -161,6 +169,9 @@ def cmd_check(args) -> int:
                    f"{sum(o.verdict == 'unknown' for o in results)} unknown; "
                    f"{len(mismatches)} differ from expect; {len(errors)} input errors; "
                    f"certificates in {args.store}/")
+    if args.junit:
+        from .junit import write_check
+        write_check(args.junit, results, errors)
     if errors:
         return 2
     return 1 if mismatches else 0
@@ -176,23 +187,21 @@ def _result_json(o) -> dict:
             "certify_seconds": round(o.certify_seconds, 3)}
 
 
-def _check_one(conj, timeout, kernel=False):
-    from .check import check
-    return check(conj, timeout=timeout, kernel=kernel)
+def _memory_size(text: str) -> int:
+    from .pipeline import parse_memory
+    try:
+        return parse_memory(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--memory {text!r}: ")) \
+            from None
 
 
 def _run_checks(conjectures, args):
-    from . import solvers
-    solvers.preload()
-    if args.jobs <= 1 or len(conjectures) <= 1:
-        for conj in conjectures:
-            yield _check_one(conj, args.timeout, args.kernel)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield from pool.map(_check_one, conjectures, [args.timeout] * len(conjectures),
-                            [args.kernel] * len(conjectures))
+    """Each conjecture in its own worker under its whole budget and memory cap
+    (prover/pipeline.py); Outcomes, or pipeline.Failed, in input order."""
+    from .pipeline import run_many
+    return run_many(conjectures, timeout=args.timeout, kernel=args.kernel,
+                    jobs=min(args.jobs, os.cpu_count() or 1), memory=args.memory)
 
 
 # --- list / show -------------------------------------------------------------------------
@@ -287,6 +296,9 @@ def cmd_verify(args) -> int:
               file=sys.stderr)
         if args.json:
             print(json.dumps({"results": [], "passed": False}, indent=2, sort_keys=True))
+        if args.junit:
+            from .junit import write_verify
+            write_verify(args.junit, [], str(_store(args).root))
         return 1
     failed = [r for r in reports if r.status in ("failed", "stale")]
     if args.json:
@@ -299,6 +311,9 @@ def cmd_verify(args) -> int:
         unchecked = [r for r in reports if r.status == "unchecked"]
         _out(args, f"\n{len(reports)} certificates: {len(reports) - len(failed) - len(unchecked)}"
                    f" pass, {len(failed)} failed or stale, {len(unchecked)} could not be checked")
+    if args.junit:
+        from .junit import write_verify
+        write_verify(args.junit, reports, str(_store(args).root))
     return 1 if failed else 0
 
 
@@ -428,6 +443,37 @@ def cmd_frontier(args) -> int:
     return run_command(args, out=lambda text: _out(args, text), store=_store(args))
 
 
+# --- bounds ------------------------------------------------------------------------------
+
+def cmd_bounds(args) -> int:
+    """Exact ranges implied by observed statistics (e.g. h2 given rMZ and rDZ).
+
+    For each TARGET: its exact range over every member of MODEL's family whose
+    statistics take the given values. Each end is exact (a rational) or unbounded,
+    attained (with a witness architecture, realized and checked) or only approached,
+    and certified: the conjecture "givens
+    implies TARGET <= end" goes through `prover check` and gets its exact certificate;
+    --store DIR keeps the certificates (their conjectures under conjectures/bounds/
+    beside DIR) for `prover verify`. Supported models: twins, and multilinear with a
+    finite max_degree (statistics must be ratios of linear forms in the components).
+
+    SPEC: an exact decimal or fraction (0.62, 31/50), an interval LO..HI (0.55..0.65),
+    or V±W (0.62±0.03; also 0.62+-0.03). Any mix of relatives: rMZ, rDZ, rPO, rHS, rFC.
+    --input FILE.csv: header = statistic names, every cell a SPEC (empty = not given),
+    one query per row; prints CSV: the input columns, <target>_lower, <target>_upper
+    (decimals; inf when unbounded) and feasible.
+
+    Examples:  prover bounds twins h2 s2 phantom --given rMZ=0.62 --given rDZ=0.25
+               prover bounds twins h2 --given rMZ=0.62±0.02 --given rDZ=0.25±0.02 --json
+               prover bounds twins h2 --param shared_environment=true --input twins.csv
+
+    Exit: 0 answered; 1 no member has these values (the reason is printed; for a table:
+    some row); 2 input error."""
+    from .ranges.command import run_command
+
+    return run_command(args, out=lambda text: _out(args, text))
+
+
 # --- parser ------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -436,9 +482,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="certificate store directory (default: certificates/)")
     common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     common.add_argument("--timeout", type=float, default=None, metavar="S",
-                        help="seconds per solver call (default: the file's, else 60)")
-    common.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="conjectures checked in parallel (default 1)")
+                        help="seconds for a whole conjecture: solvers, certificate search, "
+                             "counterexample search and confirmation share it, plus a "
+                             "grace of 2 s + 10%% (default: the file's, else 60)")
+    common.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="conjectures checked in parallel (default: the cores, "
+                             f"{os.cpu_count() or 1} here; never more than the cores)")
+    common.add_argument("--memory", default="4G", metavar="SIZE", type=_memory_size,
+                        help="address-space cap of each worker, e.g. 4G or 512M (default "
+                             "4G); running out ends that conjecture 'unknown'")
     common.add_argument("-q", "--quiet", action="store_true", help="print less")
     common.add_argument("-v", "--verbose", action="store_true", help="print more")
 
@@ -465,6 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel", action="store_true",
                    help="also compile each certificate as a Coq proof (trust 'kernel'; "
                         "needs coqc)")
+    p.add_argument("--junit", metavar="FILE",
+                   help="also write a JUnit XML report (one testcase per conjecture)")
     p = add("list", cmd_list, cmd_list.__doc__)
     p.add_argument("--verdict", choices=["valid", "refuted", "unknown"])
     p.add_argument("--trust", choices=["kernel", "certificate", "solvers", "solver", "none"])
@@ -473,6 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p = add("verify", cmd_verify, cmd_verify.__doc__)
     p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--junit", metavar="FILE",
+                   help="also write a JUnit XML report (one testcase per certificate)")
     p.add_argument("--kernel", action="store_true",
                    help="also re-compile the Coq proofs behind trust 'kernel' (needs coqc)")
     p = add("models", cmd_models, cmd_models.__doc__)
@@ -494,6 +550,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how much tightness variants strengthen a bound (default 1/16)")
     p.add_argument("--no-prove", action="store_true",
                    help="approximate frontiers: no solver calls for the outer bounds")
+    # bounds keeps certificates only when --store is given: its own copy of the common
+    # options (set_defaults would change the shared --store action of every command)
+    bounds_common = argparse.ArgumentParser(add_help=False)
+    for action in common._actions:
+        bounds_common._add_action(copy.copy(action))
+    store_action = next(a for a in bounds_common._actions if a.dest == "store")
+    store_action.default = None
+    store_action.help = ("keep each end's certificate in DIR, its conjecture in "
+                         "conjectures/bounds/ beside DIR (default: not stored)")
+    p = sub.add_parser("bounds", parents=[bounds_common], help=cmd_bounds.__doc__.split("\n")[0],
+                       description=cmd_bounds.__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(func=cmd_bounds)
+    p.add_argument("model", metavar="MODEL", help="a model name (twins)")
+    p.add_argument("targets", nargs="+", metavar="TARGET",
+                   help="a statistic or an expression in statistics, e.g. h2, s2, rDZ/rMZ")
+    p.add_argument("--given", action="append", default=[], metavar="STAT=SPEC",
+                   help="an observed statistic, e.g. rMZ=0.62 or rDZ=0.25±0.02 (repeatable)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a model parameter, e.g. max_order=1 (repeatable)")
+    p.add_argument("--input", metavar="FILE.csv", help="a table of givens, one query per row")
+    p.add_argument("--csv", action="store_true", help="CSV output")
+    p.add_argument("--no-prove", action="store_true",
+                   help="skip the certificates of the ends (faster for big tables)")
+    p.add_argument("--no-realize", action="store_true",
+                   help="skip the simulation of the witnesses")
     p = add("site", cmd_site, cmd_site.__doc__)
     p.add_argument("-o", "--output", required=True, metavar="DIR",
                    help="where to write the site: a new or empty directory, or a previous site")

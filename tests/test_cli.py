@@ -223,7 +223,7 @@ def test_models_twins_json(capsys):
     doc = json.loads(out)
     assert set(doc) == {"name", "summary", "doc", "params", "statistics", "components"}
     assert [p["name"] for p in doc["params"]] == ["max_order", "shared_environment",
-                                                  "unique_environment"]
+                                                  "unique_environment", "dominance", "design"]
     assert "rDZ" in doc["statistics"] and doc["components"][0] == "VA"
 
 

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from .. import __version__
+from .._version import __version__
 from ..store import Store
 from .markup import _as_dict, _esc, _href, _model_name
 from .report import SiteReport
