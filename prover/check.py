@@ -213,26 +213,62 @@ def _certify(problem, cert: dict, out: Outcome, timeout: float, kernel: bool) ->
 
 
 def _kernel_check(problem, cert: dict, out: Outcome) -> None:
-    """Export the certificate as a Coq proof and compile it; trust 'kernel' if accepted."""
-    import hashlib
-    from .export import coq_text, coqc_available, compile_coq, coqc_version
+    """Export the certificate as a Coq proof of the claim as written (``prover.coq``) and
+    compile it; trust 'kernel' if coqc accepts it. A text coqc accepted before (same
+    sha256, same coqc version) is not compiled again (``prover.coq.cache_dir``)."""
+    kernel_check_batch([out])
 
+
+def kernel_check_batch(outcomes: list, jobs: int = 1) -> None:
+    """Kernel-check every outcome whose verdict rests on an exact certificate (trust
+    'certificate'): its Coq proof of the claim as written is compiled, all of them in one
+    coqc run (``jobs`` runs in parallel) with a failing proof isolated, and cached; an
+    accepted one gets trust 'kernel' and a ``proof.coq`` record. Outcomes of ``check(...,
+    kernel=False)`` can be passed here afterwards to batch the Coq work of a whole run."""
+    import hashlib
+    from .coq import NotStatedAsWritten, claim_text, coqc_version, compile_many
+    from .coqtext import coqc_available
+
+    todo = [o for o in outcomes if o.certificate.get("verdict") == "valid"
+            and o.certificate.get("trust") == "certificate"
+            and (o.certificate.get("proof") or {}).get("kind") in ("farkas", "polya", "sos")]
+    if not todo:
+        return
     if not coqc_available():
-        out.warnings.append("coqc not installed: trust stays 'certificate' (apt-get install coq)")
+        for o in todo:
+            o.warnings.append("coqc not installed: trust stays 'certificate' (apt-get install coq)")
+        return
+    version = coqc_version()
+    texts, ready = [], []
+    for o in todo:
+        t0 = time.perf_counter()
+        try:
+            texts.append(claim_text(o.conjecture, o.certificate["proof"]))
+            ready.append(o)
+        except NotStatedAsWritten as exc:
+            o.certificate["proof"]["coq"] = {"compiled": False, "coqc": version,
+                                             "error": f"not stated as written: {exc}"}
+            o.warnings.append(f"no Coq proof of the claim as written ({exc}); trust stays "
+                              "'certificate'")
+        o.certify_seconds += time.perf_counter() - t0
+    if not ready:
         return
     _phase("the Coq kernel check")
     t0 = time.perf_counter()
-    text = coq_text(problem, cert["proof"])
-    ok, output = compile_coq(text)
-    out.certify_seconds += time.perf_counter() - t0
-    record = {"compiled": ok, "coqc": coqc_version(),
-              "file_sha256": hashlib.sha256(text.encode()).hexdigest()}
-    if ok:
-        cert["trust"] = "kernel"
-    else:
-        record["error"] = output[-2000:]
-        out.warnings.append("the exported Coq proof did not compile; trust stays 'certificate'")
-    cert["proof"]["coq"] = record
+    results = compile_many(texts, jobs=jobs)
+    share = (time.perf_counter() - t0) / len(ready)
+    for o, text, (ok, output) in zip(ready, texts, results):
+        o.certify_seconds += share
+        cert = o.certificate
+        record = {"compiled": ok, "coqc": version,
+                  "file_sha256": hashlib.sha256(text.encode()).hexdigest()}
+        if ok:
+            cert["trust"] = "kernel"
+        else:
+            record["error"] = output[-2000:]
+            o.warnings.append("the exported Coq proof did not compile; trust stays "
+                              "'certificate'")
+        cert["proof"]["coq"] = record
 
 
 def _unbacked(certify_failure, cert: dict) -> str:

@@ -99,7 +99,7 @@ def cmd_check(args) -> int:
         _err(f"error: {exc}")
 
     if args.kernel:
-        from .export import coqc_available
+        from .coqtext import coqc_available
         if not coqc_available():
             _err("warning: --kernel: coqc is not installed (apt-get install coq); proofs are "
                  "checked by prover's exact checker only (trust 'certificate')")
@@ -198,10 +198,17 @@ def _memory_size(text: str) -> int:
 
 def _run_checks(conjectures, args):
     """Each conjecture in its own worker under its whole budget and memory cap
-    (prover/pipeline.py); Outcomes, or pipeline.Failed, in input order."""
-    from .pipeline import run_many
-    return run_many(conjectures, timeout=args.timeout, kernel=args.kernel,
-                    jobs=min(args.jobs, os.cpu_count() or 1), memory=args.memory)
+    (prover/pipeline.py); Outcomes, or pipeline.Failed, in input order. With --kernel the
+    Coq proofs of all certificates found are compiled afterwards, together (one coqc run
+    per job, a failing proof isolated, accepted texts cached: check.kernel_check_batch)."""
+    from .pipeline import Failed, run_many
+    jobs = min(args.jobs, os.cpu_count() or 1)
+    outcomes = list(run_many(conjectures, timeout=args.timeout, kernel=False, jobs=jobs,
+                             memory=args.memory))
+    if args.kernel:
+        from .check import kernel_check_batch
+        kernel_check_batch([o for o in outcomes if not isinstance(o, Failed)], jobs=jobs)
+    return outcomes
 
 
 # --- list / show -------------------------------------------------------------------------

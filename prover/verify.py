@@ -118,7 +118,7 @@ def _verify_verdict(cid, doc, conj, instance, problem, timeout, kernel) -> Repor
         if trust not in TRUST_LEVELS:
             return Report(cid, "failed", f"verdict 'valid' with trust {trust!r}; trust must "
                                          f"be one of {', '.join(TRUST_LEVELS)}")
-        return _verify_valid(cid, doc, problem, timeout, kernel)
+        return _verify_valid(cid, doc, problem, timeout, kernel, conj)
     # only a valid verdict rests on trust or a proof; anything else is an inconsistent
     # (edited) document
     if trust is not None or doc.get("proof") is not None:
@@ -208,7 +208,7 @@ def _displayed_fields_mismatch(doc: dict, conj) -> str | None:
     return None
 
 
-def _verify_valid(cid, doc, problem, timeout, kernel=False) -> Report:
+def _verify_valid(cid, doc, problem, timeout, kernel=False, conj=None) -> Report:
     proof = doc.get("proof") or {}
     kind = proof.get("kind")
     trust = doc.get("trust")
@@ -219,7 +219,7 @@ def _verify_valid(cid, doc, problem, timeout, kernel=False) -> Report:
         except CertificateError as exc:
             return Report(cid, "failed", f"certificate rejected: {exc}")
         if trust == "kernel":
-            return _verify_kernel(cid, problem, proof, summary, kernel)
+            return _verify_kernel(cid, problem, proof, summary, kernel, conj)
         if trust != "certificate":
             # weaker trust than the certificate shows means the document was edited
             return Report(cid, "failed", f"trust '{trust}' does not match a {kind} "
@@ -248,24 +248,42 @@ def _verify_valid(cid, doc, problem, timeout, kernel=False) -> Report:
     return Report(cid, "pass", f"re-solved: {said}")
 
 
-def _verify_kernel(cid, problem, proof, summary, recompile: bool) -> Report:
-    """Trust 'kernel' must rest on a Coq proof that compiled; with ``recompile`` (and coqc
-    here) it is compiled again (the exact certificate was already re-checked either way)."""
-    from .export import coq_text, coqc_available, compile_coq
+def _verify_kernel(cid, problem, proof, summary, recompile: bool, conj=None) -> Report:
+    """Trust 'kernel' must rest on a Coq proof that compiled, of the claim as written
+    (``prover.coq.claim_text``), regenerated here from the source: its sha256 must be the
+    recorded one. With ``recompile`` (and coqc here) it is compiled again — always, never
+    from the cache (the exact certificate was already re-checked either way)."""
+    import hashlib
+    from .coq import NotStatedAsWritten, claim_text
+    from .coqtext import coqc_available, compile_coq
 
-    if not (proof.get("coq") or {}).get("compiled"):
+    record = proof.get("coq") or {}
+    if not record.get("compiled"):
         return Report(cid, "failed", "trust 'kernel' claimed but no compiled Coq proof recorded")
+    if conj is None:
+        return Report(cid, "failed", "internal error: the conjecture is needed to restate "
+                                     "its claim in Coq")
+    try:
+        text = claim_text(conj, proof)
+    except NotStatedAsWritten as exc:
+        return Report(cid, "failed", f"trust 'kernel' claimed, but the claim cannot be "
+                                     f"stated as written in Coq: {exc}")
+    if hashlib.sha256(text.encode()).hexdigest() != record.get("file_sha256"):
+        return Report(cid, "stale", "the Coq proof regenerated from the source differs from "
+                                    "the one compiled (proof.coq.file_sha256): re-run "
+                                    "`prover check --kernel`")
     if not recompile:
-        return Report(cid, "pass", summary + "; Coq proof on record (`verify --kernel` "
-                                              "re-compiles it)")
+        return Report(cid, "pass", summary + "; Coq proof of the claim as written on record "
+                                              "(`verify --kernel` re-compiles it)")
     if not coqc_available():
         return Report(cid, "pass", summary + "; coqc not installed here, so the Coq proof "
                                               "was not re-compiled")
-    ok, output = compile_coq(coq_text(problem, proof))
+    ok, output = compile_coq(text)
     if not ok:
         return Report(cid, "failed", "the exported Coq proof no longer compiles: "
                                      + output.strip().splitlines()[-1][:300])
-    return Report(cid, "pass", summary + "; Coq kernel re-checked the proof")
+    return Report(cid, "pass", summary + "; Coq kernel re-checked the proof of the claim as "
+                                          "written")
 
 
 def _verify_refuted(cid, doc, conj, instance) -> Report:
