@@ -54,18 +54,19 @@ def _age(created: str) -> str:
     return f"{max(0, int(secs))}s"
 
 
-def _verdict_text(doc: dict) -> str:
-    v = doc.get("verdict", "?")
-    if v == "valid" and doc.get("vacuous"):
+def _verdict_text(cert) -> str:
+    """A record's verdict as the tables print it."""
+    v = cert.verdict.value
+    if v == "valid" and cert.vacuous:
         return "valid (VACUOUS)"
-    if v == "unknown" and "disagree" in doc.get("reason", ""):
+    if v == "unknown" and "disagree" in (cert.reason or ""):
         return "unknown (SOLVERS DISAGREE)"
     return v
 
 
 # --- check ---------------------------------------------------------------------------
 
-def _still_verifies(doc: dict, args, store) -> bool:
+def _still_verifies(doc, args, store) -> bool:
     """A stored result is reused only while `prover verify` still passes it (with this
     prover: a changed realizer or checker makes the record recompute, never go stale)."""
     from .verify import verify_one
@@ -107,11 +108,11 @@ def cmd_check(args) -> int:
     store = _store(args)
     results = []
     interactive = sys.stderr.isatty() and not args.quiet
-    from .check import Outcome, reusable, trust_rank
+    from .check import Outcome, reusable
     stored, reused, fresh = {}, [], []
     for conj in conjectures:
         try:
-            stored[conj.id] = store.fetch(conj.id)
+            stored[conj.id] = store.record(conj.id)
         except ProverError:
             stored[conj.id] = None
         if not args.force and reusable(conj, stored[conj.id], args.kernel) and \
@@ -130,35 +131,35 @@ def cmd_check(args) -> int:
             _err(f"error: {exc}")
             errors.append(exc)
             continue
-        doc = outcome.certificate
-        old = stored.get(doc["id"])
+        rec = outcome.record
+        old = stored.get(rec.id)
         if id(outcome) in reused_ids:
             results.append(outcome)
             continue
-        if isinstance(old, dict) and trust_rank(old.get("trust")) > trust_rank(doc.get("trust")):
-            _err(f"warning: trust lowered from {old.get('trust')} to {doc.get('trust') or 'none'} "
-                 f"for {doc['id']}: " + ("the fresh run " + ("was not kernel-checked (run with "
-                 "--kernel)" if old.get("trust") == "kernel" and doc.get("verdict") == "valid"
-                 else f"ended {doc.get('verdict')}" + (f": {doc['reason']}" if doc.get("reason")
-                                                        else ""))))
+        if old is not None and old.trust_rank > rec.trust_rank:
+            why = ("was not kernel-checked (run with --kernel)"
+                   if old.trust == "kernel" and rec.verdict == "valid"
+                   else f"ended {rec.verdict}" + (f": {rec.reason}" if rec.reason else ""))
+            _err(f"warning: trust lowered from {old.trust} to {rec.trust or 'none'} "
+                 f"for {rec.id}: the fresh run {why}")
         try:
-            store.save(doc)
+            store.save(rec)
         except ProverError as exc:
-            _err(f"error: cannot store {doc['id']}: {exc}")
+            _err(f"error: cannot store {rec.id}: {exc}")
             errors.append(exc)
         results.append(outcome)
         if interactive or args.verbose:
-            print(f"[{len(results)}/{len(conjectures)}] {doc['id']}: {_verdict_text(doc)} "
+            print(f"[{len(results)}/{len(conjectures)}] {rec.id}: {_verdict_text(rec)} "
                   f"({outcome.seconds:.1f} s)", file=sys.stderr)
         for w in outcome.warnings:
-            _err(f"warning: {doc['id']}: {w}")
+            _err(f"warning: {rec.id}: {w}")
 
     mismatches = [o for o in results if o.verdict != o.conjecture.expect]
     if args.json:
         print(json.dumps({"results": [_result_json(o) for o in results],
                           "errors": [str(e) for e in errors]}, indent=2, sort_keys=True))
     elif results:
-        rows = [[o.certificate["id"], _verdict_text(o.certificate), o.trust or "-",
+        rows = [[o.record.id, _verdict_text(o.record), o.trust or "-",
                  "ok" if o.verdict == o.conjecture.expect else f"EXPECTED {o.conjecture.expect}",
                  f"{o.seconds:.2f}"] for o in results]
         _out(args, _table(rows, ["id", "verdict", "trust", "expect", "seconds"]))
@@ -178,10 +179,11 @@ def cmd_check(args) -> int:
 
 
 def _result_json(o) -> dict:
-    c = o.certificate
-    return {"id": c["id"], "source": c["source"], "verdict": c["verdict"], "trust": c.get("trust"),
+    c = o.record
+    return {"id": c.id, "source": c.source, "verdict": c.verdict.value,
+            "trust": None if c.trust is None else c.trust.value,
             "expect": o.conjecture.expect, "matches_expect": o.verdict == o.conjecture.expect,
-            "vacuous": c.get("vacuous", False), "reason": c.get("reason"),
+            "vacuous": c.vacuous, "reason": c.reason,
             "seconds": round(o.seconds, 3), "solver_seconds": round(o.solver_seconds, 3),
             "confirm_seconds": round(o.confirm_seconds, 3),
             "certify_seconds": round(o.certify_seconds, 3)}
@@ -221,27 +223,27 @@ def cmd_list(args) -> int:
     Exit: 0."""
     from .store import BadEntry
 
-    rows, docs, bad = [], [], []
-    for cid, doc in _store(args).entries():
-        if isinstance(doc, BadEntry):
-            bad.append(doc)
+    rows, recs, bad = [], [], []
+    for cid, rec in _store(args).records():
+        if isinstance(rec, BadEntry):
+            bad.append(rec)
             continue
-        if args.verdict and doc.get("verdict") != args.verdict:
+        if args.verdict and rec.verdict != args.verdict:
             continue
-        if args.trust and (doc.get("trust") or "none") != args.trust:
+        if args.trust and (rec.trust or "none") != args.trust:
             continue
-        if args.model and doc.get("model", {}).get("name") != args.model:
+        if args.model and rec.model.name != args.model:
             continue
-        docs.append(doc)
-        rows.append([cid, doc.get("model", {}).get("name", "?"), _verdict_text(doc),
-                     doc.get("trust") or "-", _age(doc.get("created", ""))])
+        recs.append(rec)
+        rows.append([cid, rec.model.name, _verdict_text(rec), rec.trust or "-",
+                     _age(rec.created)])
     for b in bad:
         _err(f"warning: unreadable certificate {b.path}: {b.reason}")
     if args.json:
         print(json.dumps({"certificates": [
-            {"id": d["id"], "model": d.get("model", {}).get("name"), "verdict": d.get("verdict"),
-             "trust": d.get("trust"), "vacuous": d.get("vacuous", False),
-             "created": d.get("created")} for d in docs],
+            {"id": r.id, "model": r.model.name, "verdict": r.verdict.value,
+             "trust": None if r.trust is None else r.trust.value, "vacuous": r.vacuous,
+             "created": r.created} for r in recs],
             "unreadable": [{"id": b.id, "path": b.path, "reason": b.reason} for b in bad]},
             indent=2, sort_keys=True))
     elif rows:
@@ -263,7 +265,7 @@ def cmd_show(args) -> int:
 
     store = _store(args)
     try:
-        doc = store.fetch(args.id)
+        doc = store.record(args.id)
     except (StoreError, InputError) as exc:
         _err(f"error: {exc}")
         return 2
@@ -274,7 +276,7 @@ def cmd_show(args) -> int:
              (f"; did you mean '{close[0]}'?" if close else "; see `prover list`"))
         return 2
     if args.json:
-        print(json.dumps(doc, indent=2, sort_keys=True))
+        print(json.dumps(doc.to_json(), indent=2, sort_keys=True))
     else:
         print(render(doc))
     return 0

@@ -53,7 +53,7 @@ def export(store, cert_id: str, to: str) -> str:
     """The text of a stored result in format ``to`` ('coq' or 'smtlib')."""
     if to not in FORMATS:
         raise InputError(f"unknown export format {to!r}: choose one of {', '.join(FORMATS)}")
-    doc = store.fetch(cert_id)
+    doc = store.record(cert_id)
     if doc is None:
         known = store.ids()
         import difflib
@@ -68,21 +68,21 @@ def export(store, cert_id: str, to: str) -> str:
         return smtlib_text(doc, problem)
     from .checker import CertificateError, check_proof
     try:
-        check_proof(problem, doc["proof"])
+        check_proof(problem, doc.proof.payload())
     except CertificateError as exc:
         raise InputError(f"'{cert_id}': the stored certificate does not check against the "
                          f"rebuilt problem ({exc}); run `prover verify {cert_id}`") from None
     from .coq import NotStatedAsWritten, claim_text
     try:
-        return claim_text(conj, doc["proof"], _header_fields(doc))
+        return claim_text(conj, doc.proof.payload(), _header_fields(doc))
     except NotStatedAsWritten as exc:
         raise InputError(f"cannot export '{cert_id}' as a Coq proof of the claim as written: "
                          f"{exc}. (Its certificate keeps trust 'certificate'; `--to smtlib` "
                          "exports the cleared problem.)") from None
 
 
-def _require_coq_exportable(cert_id: str, doc: dict) -> None:
-    verdict = doc.get("verdict")
+def _require_coq_exportable(cert_id: str, doc) -> None:
+    verdict = doc.verdict.value
     if verdict != "valid":
         what = {"refuted": "it is refuted: its evidence is a counterexample, which `prover "
                            "show` prints and `--to smtlib` exports as a satisfiable problem",
@@ -90,53 +90,49 @@ def _require_coq_exportable(cert_id: str, doc: dict) -> None:
             verdict, f"its verdict is {verdict!r}")
         raise InputError(f"cannot export '{cert_id}' as a Coq proof: {what}. A Coq proof "
                          "needs a valid verdict with a farkas or polya certificate")
-    kind = (doc.get("proof") or {}).get("kind")
-    if kind not in ("farkas", "polya", "sos"):
+    kind = doc.proof.kind.value
+    if not doc.proof.kind.exact:
         raise InputError(
             f"cannot export '{cert_id}' as a Coq proof: its proof is of kind {kind!r} "
-            f"(trust {doc.get('trust')!r}), not an exact farkas/polya certificate. A Coq "
+            f"(trust '{doc.trust}'), not an exact farkas/polya certificate. A Coq "
             "proof is generated from the Positivstellensatz multipliers of such a "
             "certificate; this claim would need one (re-run `prover check` with a longer "
             "--timeout so the certificate search can finish, or a certificate kind with "
             "higher-degree products or sums of squares, which export does not render yet)")
 
 
-def _rebuild(store, cert_id: str, doc: dict):
+def _rebuild(store, cert_id: str, doc):
     from .conjecture import load
     from .encode import encode
 
-    source = doc.get("source")
-    if not isinstance(source, str):
-        raise InputError(f"'{cert_id}': the certificate names no source file")
+    source = doc.source
     path = next((p for p in source_candidates(store, source) if p.is_file()), None)
     if path is None:
         where = " or ".join(str(c) for c in source_candidates(store, source))
         raise InputError(f"'{cert_id}': its source {source} is not found (looked for {where}); "
                          "run export from the directory `prover check` ran in")
     conj = load(path)
-    if conj.sha256() != doc.get("conjecture_sha256"):
+    if conj.sha256() != doc.conjecture_sha256:
         raise InputError(f"'{cert_id}' is stale: {source} changed since the certificate was "
                          "made (conjecture_sha256 differs); run `prover check` on it first")
     problem = encode(conj.instance(), conj.claim, conj.assume)
-    if doc.get("encoding_sha256") not in (None, problem.sha256()):
+    if doc.encoding_sha256 != problem.sha256():
         raise InputError(f"'{cert_id}' is stale: the encoding differs from the stored one "
                          "(prover changed); run `prover check` on it first")
     return conj, problem
 
 
-def _header_fields(doc: dict) -> list[tuple[str, str]]:
-    model = doc.get("model") or {}
-    fields = [("id", str(doc.get("id"))),
-              ("title", str(doc.get("title") or "")),
-              ("source", str(doc.get("source"))),
-              ("claim", str(doc.get("claim"))),
-              ("assume", "; ".join(doc.get("assume") or []) or "(none)"),
-              ("model", str(model.get("name"))),
+def _header_fields(doc) -> list[tuple[str, str]]:
+    fields = [("id", doc.id),
+              ("title", doc.title),
+              ("source", doc.source),
+              ("claim", doc.claim),
+              ("assume", "; ".join(doc.assume) or "(none)"),
+              ("model", doc.model.name),
               ("params", ", ".join(f"{k} = {_param_text(v)}" for k, v in
-                                   sorted((model.get("params") or {}).items())) or "(none)"),
-              ("verdict", str(doc.get("verdict")) + (f" (trust {doc['trust']})"
-                                                     if doc.get("trust") else "")),
-              ("conjecture_sha256", str(doc.get("conjecture_sha256")))]
+                                   sorted(doc.model.params.items())) or "(none)"),
+              ("verdict", doc.verdict.value + (f" (trust {doc.trust})" if doc.trust else "")),
+              ("conjecture_sha256", doc.conjecture_sha256)]
     return [(k, v) for k, v in fields if v]
 
 
@@ -150,8 +146,8 @@ def _smt_comment(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def smtlib_text(doc: dict, problem) -> str:
-    verdict = doc.get("verdict")
+def smtlib_text(doc, problem) -> str:
+    verdict = doc.verdict.value
     status = {"valid": "unsat", "refuted": "sat"}.get(verdict, "unknown")
     meaning = {"unsat": "the negated claim has no solution: the claim holds (valid)",
                "sat": "the negated claim has a solution: a counterexample (refuted)",

@@ -71,16 +71,15 @@ def write_check(path: str, outcomes, errors) -> None:
     exceptions), each one errored testcase."""
     cases = []
     for o in outcomes:
-        doc = o.certificate
-        model = (doc.get("model") or {}).get("name", "?")
-        case = {"classname": f"prover.check.{model}", "name": doc["id"],
-                "file": doc.get("source"), "seconds": o.seconds,
-                "out": f"verdict {doc.get('verdict')}, trust {doc.get('trust') or 'none'}"
-                       + (f": {doc['reason']}" if doc.get("reason") else "")}
+        rec = o.record
+        case = {"classname": f"prover.check.{rec.model.name}", "name": rec.id,
+                "file": rec.source, "seconds": o.seconds,
+                "out": f"verdict {rec.verdict}, trust {rec.trust or 'none'}"
+                       + (f": {rec.reason}" if rec.reason else "")}
         if o.verdict != o.conjecture.expect:
             case["failure"] = (f"verdict {o.verdict}, expected {o.conjecture.expect}",
-                               f"claim: {doc.get('claim')}\n" + (
-                                   f"reason: {doc['reason']}" if doc.get("reason") else ""))
+                               f"claim: {rec.claim}\n" + (
+                                   f"reason: {rec.reason}" if rec.reason else ""))
         cases.append(case)
     for exc in errors:
         where = getattr(exc, "path", None) or "input"

@@ -134,16 +134,16 @@ class Failed:
 
 def _unknown(conj, reason: str, timeout, phase: str, seconds: float = 0.0):
     """An ``unknown`` outcome for a conjecture whose worker did not finish."""
-    from .check import Outcome, base_certificate
+    from .check import Outcome, new_draft
     from .encode import encode
 
     if phase in ("start", "encoding"):
         # the encoding itself did not finish: redoing it here could hang the batch
         return Failed(conj, reason)
     problem = encode(conj.instance(), conj.claim, conj.assume)
-    cert = base_certificate(conj, problem)
-    cert.update(verdict="unknown", trust=None, vacuous=False, reason=reason)
-    out = Outcome(conj, cert)
+    draft = new_draft(conj, problem)
+    draft.set_unknown(reason)
+    out = Outcome(conj, draft.freeze())
     out.seconds = seconds
     out.warnings.append(reason)
     return out

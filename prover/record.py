@@ -29,12 +29,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from types import MappingProxyType
 from typing import Any, Union
 
 __all__ = ["FORMAT", "Verdict", "Trust", "Kind", "SolverResult", "MalformedCertificate",
            "ModelRef", "SolverCall", "CoqRecord", "Proof", "Side", "Counterexample",
-           "Certificate", "freeze", "thaw", "Json"]
+           "Certificate", "Draft", "FrozenDict", "freeze", "thaw", "Json"]
 
 FORMAT = 1
 
@@ -113,6 +112,23 @@ class MalformedCertificate(ValueError):
 
 # --- frozen JSON -------------------------------------------------------------------------------
 
+class FrozenDict(dict):
+    """A read-only dict (it pickles, unlike ``types.MappingProxyType``: records travel
+    between worker processes)."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a certificate record is read-only; use .replace()")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.items(), key=lambda kv: kv[0])))
+
+
 def freeze(value: Any, where: str = "$") -> Json:
     """A JSON value made read-only: dicts become read-only mappings, lists tuples."""
     if isinstance(value, Mapping):
@@ -121,7 +137,7 @@ def freeze(value: Any, where: str = "$") -> Json:
             if not isinstance(k, str):
                 raise MalformedCertificate(where, f"has a key {k!r} that is not a string")
             out[k] = freeze(v, f"{where}.{k}")
-        return MappingProxyType(out)
+        return FrozenDict(out)
     if isinstance(value, (list, tuple)):
         return tuple(freeze(v, f"{where}[{i}]") for i, v in enumerate(value))
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -205,7 +221,7 @@ class _Reader:
         if value is None and not required:
             return None
         sub = _Reader(value, self.path(key))
-        return MappingProxyType({k: sub.exact(k) for k in value})
+        return FrozenDict({k: sub.exact(k) for k in value})
 
     def value(self, key: str) -> str | float:
         """A displayed value: a string (exact or decimal) or a number."""
@@ -217,7 +233,7 @@ class _Reader:
     def str_map(self, key: str) -> Mapping[str, str]:
         value = self.raw(key)
         sub = _Reader(value, self.path(key))
-        return MappingProxyType({k: sub.str(k) for k in value})
+        return FrozenDict({k: sub.str(k) for k in value})
 
     def json(self, key: str, required: bool = True) -> Json:
         return freeze(self.raw(key, required), self.path(key))
@@ -267,7 +283,7 @@ class ModelRef:
                                            f"is {_what(v)}; a parameter is a boolean, an "
                                            "integer or a string")
         r.done()
-        return cls(name, MappingProxyType(dict(params)))
+        return cls(name, FrozenDict(dict(params)))
 
     def to_json(self) -> dict:
         return {"name": self.name, "params": dict(self.params)}
@@ -364,6 +380,9 @@ class Proof:
         _put(out, "unsat", None if self.unsat is None else list(self.unsat))
         return out
 
+    def replace(self, **changes) -> "Proof":
+        return dataclasses.replace(self, **changes)
+
     def cases_json(self) -> list:
         """The cases as plain JSON, for the checker and the Coq generator."""
         return thaw(self.cases) if self.cases is not None else []
@@ -448,6 +467,9 @@ class Counterexample:
         _put(out, "family", thaw(self.family))
         return out
 
+    def replace(self, **changes) -> "Counterexample":
+        return dataclasses.replace(self, **changes)
+
     @property
     def confirmed(self) -> bool | None:
         """The numeric check's own word (verify re-derives it)."""
@@ -482,6 +504,7 @@ class Certificate:
     reason: str | None = None
     proof: Proof | None = None
     counterexample: Counterexample | None = None
+    disagreement: str | None = None
     format: int = FORMAT
 
     # -- reading and writing --
@@ -524,7 +547,8 @@ class Certificate:
             witness=r.exact_map("witness", required=False),
             reason=r.str("reason", required=False),
             proof=None if proof is None else Proof.from_json(proof),
-            counterexample=None if ce is None else Counterexample.from_json(ce))
+            counterexample=None if ce is None else Counterexample.from_json(ce),
+            disagreement=r.str("disagreement", required=False))
         r.done()
         out._check_consistent()
         return out
@@ -536,20 +560,22 @@ class Certificate:
             if self.trust is None:
                 raise MalformedCertificate("trust", "is null (a valid verdict has a trust)")
             if self.counterexample is not None:
-                raise MalformedCertificate("counterexample", "is present on a valid verdict")
+                raise MalformedCertificate("counterexample", "is present, but the verdict is "
+                                                             "'valid'")
         else:
             if self.trust is not None:
-                raise MalformedCertificate("trust", f"is '{self.trust}' on a {self.verdict} "
-                                                    "verdict (only a valid one has a trust)")
+                raise MalformedCertificate("trust", f"is '{self.trust}', but the verdict is "
+                                                    f"'{self.verdict}' (only a valid verdict "
+                                                    "has a trust)")
             if self.proof is not None:
-                raise MalformedCertificate("proof", f"is present on a {self.verdict} verdict")
+                raise MalformedCertificate("proof", f"is present, but the verdict is "
+                                                    f"'{self.verdict}' (only a valid verdict "
+                                                    "has a proof)")
         if self.verdict is Verdict.REFUTED and self.counterexample is None:
             raise MalformedCertificate("counterexample", "is missing (a refuted verdict "
                                                          "needs one)")
         if self.verdict is Verdict.UNKNOWN:
-            if self.counterexample is not None:
-                raise MalformedCertificate("counterexample", "is present on an unknown "
-                                                             "verdict")
+            # an unknown verdict may keep its unconfirmed candidate counterexample
             if self.reason is None:
                 raise MalformedCertificate("reason", "is missing (an unknown verdict says "
                                                      "why)")
@@ -570,6 +596,7 @@ class Certificate:
         _put(out, "proof", None if self.proof is None else self.proof.to_json())
         _put(out, "counterexample",
              None if self.counterexample is None else self.counterexample.to_json())
+        _put(out, "disagreement", self.disagreement)
         return out
 
     def replace(self, **changes) -> "Certificate":
@@ -593,3 +620,54 @@ class Certificate:
     @property
     def params(self) -> Mapping:
         return self.model.params
+
+
+@dataclass
+class Draft:
+    """A certificate under construction (``prover.check`` fills it in as the run goes);
+    ``freeze`` gives the record, checked as ``Certificate.from_json`` checks a stored one.
+    It starts ``unknown`` with no evidence."""
+    id: str
+    title: str
+    source: str
+    conjecture_sha256: str
+    encoding_sha256: str
+    model: ModelRef
+    claim: str
+    assume: tuple[str, ...]
+    expect: Verdict | None
+    prover_version: str
+    created: str
+    solvers: list[SolverCall] = field(default_factory=list)
+    verdict: Verdict = Verdict.UNKNOWN
+    trust: Trust | None = None
+    vacuous: bool = False
+    witness: Mapping[str, str] | None = None
+    reason: str | None = None
+    proof: Proof | None = None
+    counterexample: Counterexample | None = None
+    disagreement: str | None = None
+
+    def set_valid(self, trust: Trust, proof: Proof) -> None:
+        self.verdict, self.trust, self.proof, self.reason = Verdict.VALID, trust, proof, None
+        self.counterexample = None      # an earlier unconfirmed candidate no longer matters
+
+    def set_refuted(self) -> None:
+        self.verdict, self.trust, self.proof, self.reason = Verdict.REFUTED, None, None, None
+
+    def set_unknown(self, reason: str) -> None:
+        self.verdict, self.trust, self.proof, self.reason = Verdict.UNKNOWN, None, None, reason
+
+    def freeze(self) -> Certificate:
+        out = Certificate(
+            id=self.id, title=self.title, source=self.source,
+            conjecture_sha256=self.conjecture_sha256, encoding_sha256=self.encoding_sha256,
+            model=self.model, claim=self.claim, assume=tuple(self.assume),
+            expect=self.expect, verdict=self.verdict, trust=self.trust,
+            vacuous=self.vacuous, solvers=tuple(self.solvers),
+            prover_version=self.prover_version, created=self.created,
+            witness=None if self.witness is None else FrozenDict(self.witness),
+            reason=self.reason, proof=self.proof, counterexample=self.counterexample,
+            disagreement=self.disagreement)
+        out._check_consistent()
+        return out

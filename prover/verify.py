@@ -96,28 +96,32 @@ def verify_one(doc: dict, timeout: float | None = None, kernel: bool = False,
     return report
 
 
-def _verify_one(doc: dict, timeout: float | None = None, kernel: bool = False,
+def _verify_one(doc, timeout: float | None = None, kernel: bool = False,
                 store=None) -> Report:
-    cid = str(doc.get("id", "?"))
+    """``doc``: a certificate record, or a parsed document (read into one first: a
+    malformed document fails, naming its field)."""
+    from .record import Certificate, MalformedCertificate
+    if isinstance(doc, Certificate):
+        rec = doc
+    else:
+        cid = str(doc.get("id", "?")) if isinstance(doc, dict) else "?"
+        try:
+            rec = Certificate.from_json(doc)
+        except MalformedCertificate as exc:
+            return Report(cid, "failed", f"malformed certificate: {exc}")
     try:
-        return _verify(doc, timeout, kernel, store)
+        return _verify(rec, timeout, kernel, store)
     except ProverError as exc:
-        return Report(cid, "failed", str(exc))
+        return Report(rec.id, "failed", str(exc))
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        return Report(cid, "failed", f"malformed certificate: {type(exc).__name__}: {exc}")
+        return Report(rec.id, "failed", f"malformed certificate: {type(exc).__name__}: {exc}")
 
 
-def _verify(doc: dict, timeout: float | None, kernel: bool = False, store=None) -> Report:
+def _verify(rec, timeout: float | None, kernel: bool = False, store=None) -> Report:
     from .conjecture import could_be, load
     from .encode import encode
 
-    cid = doc["id"]
-    if doc.get("format") != 1:
-        return Report(cid, "failed", f"field 'format' is {doc.get('format')!r}; this prover "
-                                     "reads format 1: re-run `prover check` to rebuild it")
-    source = doc.get("source")
-    if not isinstance(source, str):
-        return Report(cid, "failed", "certificate has no source path")
+    cid, source = rec.id, rec.source
     from .store import source_candidates
     candidates = source_candidates(store, source) if store is not None else [source]
     path = next((p for p in candidates if os.path.isfile(p)), candidates[0])
@@ -127,61 +131,69 @@ def _verify(doc: dict, timeout: float | None, kernel: bool = False, store=None) 
         if "no such file" in str(exc) or "cannot read" in str(exc):
             return Report(cid, "stale", f"source {source} is gone")
         return Report(cid, "stale", f"source no longer loads: {exc}")
-    if conj.sha256() != doc.get("conjecture_sha256"):
+    if conj.sha256() != rec.conjecture_sha256:
         return Report(cid, "stale", f"{source} changed since the certificate was made "
                                     "(field 'conjecture_sha256' differs); run `prover check` "
                                     "on it")
     if not could_be(conj, cid):
         return Report(cid, "stale", f"{source} now has id '{conj.id}'")
-    mismatch = _displayed_fields_mismatch(doc, conj)
+    mismatch = _displayed_fields_mismatch(rec, conj)
     if mismatch:
         return Report(cid, "failed", mismatch)
     instance = conj.instance()
     problem = encode(instance, conj.claim, conj.assume)
-    if problem.sha256() != doc.get("encoding_sha256"):
+    if problem.sha256() != rec.encoding_sha256:
         return Report(cid, "stale", "field 'encoding_sha256' differs from the encoding of "
                                     "the source (prover changed, or the field was edited); "
                                     "re-run `prover check`")
-    vacuity_failure, vacuity_note = _check_vacuity(doc, conj, instance, problem, timeout)
+    vacuity_failure, vacuity_note = _check_vacuity(rec, conj, instance, problem, timeout)
     if vacuity_failure:
         return Report(cid, "failed", vacuity_failure)
-    report = _verify_verdict(cid, doc, conj, instance, problem, timeout, kernel)
+    report = _verify_verdict(cid, rec, conj, instance, problem, timeout, kernel)
     if report.status == "pass" and vacuity_note:
         report.detail += "; " + vacuity_note
     return report
 
 
-def _verify_verdict(cid, doc, conj, instance, problem, timeout, kernel) -> Report:
-    verdict = doc.get("verdict")
-    trust = doc.get("trust")
-    if verdict == "valid":
-        if trust not in TRUST_LEVELS:
-            return Report(cid, "failed", f"verdict 'valid' with trust {trust!r}; trust must "
-                                         f"be one of {', '.join(TRUST_LEVELS)}")
-        return _verify_valid(cid, doc, problem, timeout, kernel, conj)
-    # only a valid verdict rests on trust or a proof; anything else is an inconsistent
-    # (edited) document
-    if trust is not None or doc.get("proof") is not None:
-        return Report(cid, "failed", f"verdict {verdict!r} but the certificate carries "
-                                     + ("a proof" if doc.get("proof") is not None
-                                        else f"trust {trust!r}")
-                                     + ": only a valid verdict has them")
-    if verdict == "refuted":
-        if not isinstance(doc.get("counterexample"), dict):
-            return Report(cid, "failed", "verdict 'refuted' but the certificate has no "
-                                         "counterexample")
-        return _verify_refuted(cid, doc, conj, instance)
-    if verdict == "unknown":
-        if doc.get("counterexample") is not None:
-            return Report(cid, "failed", "verdict 'unknown' but the certificate carries a "
-                                         "counterexample: only a refuted verdict has one")
-        if not doc.get("reason"):
-            return Report(cid, "failed", "verdict 'unknown' without a reason")
-        return Report(cid, "pass", "verdict unknown: nothing is claimed")
-    return Report(cid, "failed", f"unrecognised verdict {verdict!r}")
+def _verify_verdict(cid, rec, conj, instance, problem, timeout, kernel) -> Report:
+    """The record already holds together (a valid verdict has a trust and a proof, a
+    refuted one a counterexample and neither, an unknown one a reason): check the
+    evidence itself."""
+    if rec.verdict == "valid":
+        return _verify_valid(cid, rec, problem, timeout, kernel, conj)
+    if rec.verdict == "refuted":
+        return _verify_refuted(cid, rec, conj, instance)
+    if rec.counterexample is not None and _confirmed(rec, conj, instance):
+        return Report(cid, "failed", "field 'verdict' is 'unknown', but its counterexample is "
+                                     "confirmed (re-evaluated exactly and re-confirmed): the "
+                                     "verdict is 'refuted'")
+    if rec.counterexample is not None:
+        return Report(cid, "pass", "verdict unknown: nothing is claimed (the candidate "
+                                   "counterexample it keeps is not confirmed)")
+    return Report(cid, "pass", "verdict unknown: nothing is claimed")
 
 
-def _check_vacuity(doc, conj, instance, problem, timeout) -> tuple[str | None, str]:
+def _confirmed(rec, conj, instance) -> bool:
+    """Whether a stored candidate counterexample is a confirmed one after all (then an
+    'unknown' verdict beside it was edited from 'refuted')."""
+    from .check import confirm, is_counterexample
+    from .store import str_to_fraction
+    ce = rec.counterexample
+    if ce.family == "concrete":
+        if instance.concrete is None:
+            return False
+        instance = instance.concrete
+    if set(ce.values) != set(instance.variables):
+        return False
+    values = {k: str_to_fraction(v) for k, v in ce.values.items()}
+    if not is_counterexample(conj, instance, values):
+        return False
+    seed = ce.numeric_check.get("seed")
+    return bool(confirm(conj, instance, values, seed if isinstance(seed, int) else 0)
+                ["confirmed"])
+
+
+def _check_vacuity(rec, conj, instance, problem, timeout) -> tuple[str | None, str]:
     """Re-derive the 'vacuous' flag: (failure or None, note for the report).
 
     Not vacuous is shown by the stored witness, a point where the model's constraints and
@@ -191,14 +203,9 @@ def _check_vacuity(doc, conj, instance, problem, timeout) -> tuple[str | None, s
     from .check import hypotheses_hold
     from .store import str_to_fraction
 
-    vacuous = doc.get("vacuous")
-    if not isinstance(vacuous, bool):
-        return f"field 'vacuous' is {vacuous!r}; it must be true or false", ""
-    witness = doc.get("witness")
+    vacuous = rec.vacuous
+    witness = rec.witness
     if witness is not None:
-        if not isinstance(witness, dict) or \
-                not all(isinstance(v, str) for v in witness.values()):
-            return "field 'witness' must map each variable to an exact number", ""
         try:
             point = {k: str_to_fraction(v) for k, v in witness.items()}
         except ValueError as exc:
@@ -210,7 +217,7 @@ def _check_vacuity(doc, conj, instance, problem, timeout) -> tuple[str | None, s
             return ("field 'vacuous' is true, but the hypotheses hold at the stored witness "
                     "(checked exactly)"), ""
         return None, ""
-    if doc.get("verdict") == "refuted":
+    if rec.verdict == "refuted":
         if vacuous:
             return "field 'vacuous' is true, but a refuted claim's counterexample satisfies " \
                    "the hypotheses", ""
@@ -227,7 +234,7 @@ def _check_vacuity(doc, conj, instance, problem, timeout) -> tuple[str | None, s
     return None, f"vacuity re-solved by z3 ({r.result})"
 
 
-def _displayed_fields_mismatch(doc: dict, conj) -> str | None:
+def _displayed_fields_mismatch(rec, conj) -> str | None:
     """The fields that `show`, `list` and the site display must be exactly those of the
     re-parsed source conjecture: the evidence is checked against the source, so a claim,
     assumption, model or parameter edited in the certificate alone would otherwise be
@@ -240,22 +247,24 @@ def _displayed_fields_mismatch(doc: dict, conj) -> str | None:
         "model": {"name": conj.model, "params": conj.params},
         "expect": conj.expect,
     }
+    stored = {"claim": rec.claim, "assume": list(rec.assume), "model": rec.model.to_json(),
+              "expect": None if rec.expect is None else rec.expect.value}
     for field, value in expected.items():
-        if doc.get(field) != value:
-            return (f"field '{field}' is {doc.get(field)!r} in the certificate but "
-                    f"{value!r} in its source {doc.get('source')}: the certificate was "
+        if stored[field] != value:
+            return (f"field '{field}' is {stored[field]!r} in the certificate but "
+                    f"{value!r} in its source {rec.source}: the certificate was "
                     "edited; re-run `prover check`")
     return None
 
 
-def _verify_valid(cid, doc, problem, timeout, kernel=False, conj=None) -> Report:
-    proof = doc.get("proof") or {}
-    kind = proof.get("kind")
-    trust = doc.get("trust")
-    if kind in ("farkas", "polya", "sos"):
+def _verify_valid(cid, rec, problem, timeout, kernel=False, conj=None) -> Report:
+    proof = rec.proof
+    kind = proof.kind.value
+    trust = rec.trust.value
+    if proof.kind.exact:
         from .checker import CertificateError, check_proof
         try:
-            summary = check_proof(problem, proof)
+            summary = check_proof(problem, proof.payload())
         except CertificateError as exc:
             return Report(cid, "failed", f"certificate rejected: {exc}")
         if trust == "kernel":
@@ -297,18 +306,18 @@ def _verify_kernel(cid, problem, proof, summary, recompile: bool, conj=None) -> 
     from .coq import NotStatedAsWritten, claim_text
     from .coqtext import coqc_available
 
-    record = proof.get("coq") or {}
-    if not record.get("compiled"):
+    record = proof.coq
+    if record is None or not record.compiled:
         return Report(cid, "failed", "trust 'kernel' claimed but no compiled Coq proof recorded")
     if conj is None:
         return Report(cid, "failed", "internal error: the conjecture is needed to restate "
                                      "its claim in Coq")
     try:
-        text = claim_text(conj, proof)
+        text = claim_text(conj, proof.payload())
     except NotStatedAsWritten as exc:
         return Report(cid, "failed", f"trust 'kernel' claimed, but the claim cannot be "
                                      f"stated as written in Coq: {exc}")
-    if hashlib.sha256(text.encode()).hexdigest() != record.get("file_sha256"):
+    if hashlib.sha256(text.encode()).hexdigest() != record.file_sha256:
         return Report(cid, "stale", "the Coq proof regenerated from the source differs from "
                                     "the one compiled (proof.coq.file_sha256): re-run "
                                     "`prover check --kernel`")
@@ -321,11 +330,11 @@ def _verify_kernel(cid, problem, proof, summary, recompile: bool, conj=None) -> 
     return Report(cid, "pass", summary, coq_text=text)   # compiled by _compile_pending
 
 
-def _verify_refuted(cid, doc, conj, instance) -> Report:
+def _verify_refuted(cid, rec, conj, instance) -> Report:
     from .check import confirm, counterexample_record, is_counterexample
     from .store import str_to_fraction
 
-    ce = doc.get("counterexample") or {}
+    ce = rec.counterexample.to_json()       # compared field by field with the recomputation
     if ce.get("family") == "concrete":
         if instance.concrete is None:
             return Report(cid, "failed", "counterexample on a concrete family the model lacks")

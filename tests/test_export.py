@@ -350,21 +350,22 @@ def test_cache_dir_is_the_users_not_the_store(monkeypatch, tmp_path):
 
 def test_division_of_unknown_sign_is_not_stated_and_keeps_trust_certificate(tmp_path):
     """A construct the export cannot state as written is said so, and never gets 'kernel'."""
-    from prover.check import Outcome, kernel_check_batch
+    from prover.check import Outcome, kernel_check_batch, new_draft
+    from prover.record import Kind, Proof, Trust
     path = tmp_path / "q.toml"
     path.write_text(_toml("twins", "h2 / (rMZ - 2*rDZ) >= 0 or h2 / (rMZ - 2*rDZ) < 0", {},
                           "valid"))
     conj = load(path)
     with pytest.raises(C.NotStatedAsWritten, match="sign"):
         C.claim_text(conj, {"kind": "farkas", "cases": []})
-    cert = {"verdict": "valid", "trust": "certificate", "proof": {"kind": "farkas",
-                                                                 "cases": []}}
-    out = Outcome(conj, cert)
+    draft = new_draft(conj, encode(conj.instance(), conj.claim, conj.assume))
+    draft.set_valid(Trust.CERTIFICATE, Proof(Kind.FARKAS, cases=()))
+    out = Outcome(conj, draft.freeze())
     kernel_check_batch([out])
-    assert cert["trust"] == "certificate"
+    assert out.record.trust == "certificate"
     if HAVE_COQC:
-        assert cert["proof"]["coq"]["compiled"] is False
-        assert "not stated as written" in cert["proof"]["coq"]["error"]
+        assert out.record.proof.coq.compiled is False
+        assert "not stated as written" in out.record.proof.coq.error
         assert any("as written" in w for w in out.warnings)
 
 

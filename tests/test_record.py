@@ -125,7 +125,7 @@ _DELETE = object()
      "exact number"),
     (REFUTED, ["counterexample", "sides"], {}, "counterexample.sides", "not a list"),
     (REFUTED, ["counterexample"], _DELETE, "counterexample", "a refuted verdict needs one"),
-    (REFUTED, ["trust"], "kernel", "trust", "only a valid one has a trust"),
+    (REFUTED, ["trust"], "kernel", "trust", "only a valid verdict has a trust"),
 ])
 def test_each_malformed_field_is_named(name, path, value, field, words):
     doc = copy.deepcopy(_doc(name))
@@ -149,3 +149,47 @@ def test_freeze_and_thaw_are_inverse():
     assert thaw(frozen) == value
     with pytest.raises(MalformedCertificate, match="not a JSON value"):
         freeze({"a": {1, 2}})
+
+
+# --- readers get records from the store ------------------------------------------------------
+
+def _store_with_a_malformed_entry(tmp_path):
+    from prover.store import DirectoryStore
+    store = DirectoryStore(tmp_path / "certs")
+    store.save(_doc(VALID))
+    bad = copy.deepcopy(_doc(REFUTED))
+    bad["counterexample"]["violation"] = "lots"
+    store.save(bad)
+    return store
+
+
+def test_store_records_marks_a_malformed_entry_with_its_field(tmp_path):
+    from prover.store import BadEntry
+    store = _store_with_a_malformed_entry(tmp_path)
+    entries = dict(store.records())
+    assert isinstance(entries["twins/h2-at-most-2rDZ"], Certificate)
+    bad = entries["twins/falconer-lower-bounds-h2"]
+    assert isinstance(bad, BadEntry) and bad.reason == (
+        "malformed certificate: field 'counterexample.violation' is 'lots', not an exact "
+        "number 'p/q' (or a float where it is irrational)")
+    assert bad.path.endswith("falconer-lower-bounds-h2.json")
+
+
+def test_show_and_list_explain_a_malformed_entry(tmp_path, capsys):
+    from prover.cli import main
+    store = _store_with_a_malformed_entry(tmp_path)
+    assert main(["show", "twins/falconer-lower-bounds-h2", "--store", str(store.root)]) == 2
+    err = capsys.readouterr().err
+    assert "malformed certificate: field 'counterexample.violation'" in err
+    assert "Traceback" not in err
+    assert main(["list", "--store", str(store.root)]) == 0
+    out, err = capsys.readouterr()
+    assert "twins/h2-at-most-2rDZ" in out and "falconer-lower-bounds-h2" not in out
+    assert "unreadable certificate" in err and "'counterexample.violation'" in err
+
+
+def test_records_travel_between_processes():
+    import pickle
+    cert = Certificate.from_json(_doc(REFUTED))
+    again = pickle.loads(pickle.dumps(cert))
+    assert again == cert and dumps(again.to_json()) == dumps(cert.to_json())

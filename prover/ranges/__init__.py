@@ -527,19 +527,19 @@ def _certify(model, params: dict, givens: list[Given], target: str, side: str, e
     for is_strict in claims:
         op = ("<" if is_strict else "<=") if side == "upper" else (">" if is_strict else ">=")
         claim = f"{E.to_text(E.parse_term(target))} {op} {fraction_text(end.value)}"
-        cid, doc = _check_claim(model, params, givens, target, side, claim, store, timeout)
-        if doc.get("verdict") == "valid":
+        cid, rec = _check_claim(model, params, givens, target, side, claim, store, timeout)
+        if rec.verdict == "valid":
             break
-        end.notes.append(f"the certificate check of '{claim}' ended {doc.get('verdict')}"
-                         + (f": {doc['reason']}" if doc.get("reason") else ""))
-    end.certified = doc.get("trust") if doc.get("verdict") == "valid" else None
-    end.proof = (doc.get("proof") or {}).get("kind") if end.certified else None
+        end.notes.append(f"the certificate check of '{claim}' ended {rec.verdict}"
+                         + (f": {rec.reason}" if rec.reason else ""))
+    end.certified = rec.trust.value if rec.verdict == "valid" else None
+    end.proof = rec.proof.kind.value if end.certified else None
     if end.certified and store is not None:
         end.certificate = cid
 
 
 def _check_claim(model, params, givens, target, side, claim, store, timeout):
-    """(id, certificate document) of the conjecture ``givens implies claim``, checked by
+    """(id, certificate record) of the conjecture ``givens implies claim``, checked by
     ``prover.check.check`` (reused unchanged from the store when possible)."""
     from ..check import check, reusable
     from ..conjecture import Conjecture, load
@@ -558,7 +558,7 @@ def _check_claim(model, params, givens, target, side, claim, store, timeout):
         conj = Conjecture(id=cid, source="<prover bounds>", model=model.name, params=params,
                           claim_text=claim, claim=E.parse_formula(claim), assume_texts=assume,
                           assume=[E.parse_formula(a) for a in assume], title=title)
-        return cid, check(conj, timeout=timeout or DEFAULT_TIMEOUT).certificate
+        return cid, check(conj, timeout=timeout or DEFAULT_TIMEOUT).record
     from ..store import DirectoryStore
     st = store if isinstance(store, DirectoryStore) else DirectoryStore(store)
     text = "\n".join([
@@ -580,14 +580,14 @@ def _check_claim(model, params, givens, target, side, claim, store, timeout):
     conj = load(path)
     conj.source = rel.as_posix()        # no absolute paths in the store
     try:
-        stored = st.fetch(cid)
+        stored = st.record(cid)
     except ProverError:
         stored = None
     if reusable(conj, stored):
         return cid, stored
-    doc = check(conj, timeout=timeout or DEFAULT_TIMEOUT).certificate
-    st.save(doc)
-    return cid, doc
+    rec = check(conj, timeout=timeout or DEFAULT_TIMEOUT).record
+    st.save(rec)
+    return cid, rec
 
 
 # --- why no member has these values -------------------------------------------------------
