@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 
 from ._version import __version__
 from .errors import InputError, ProverError
+from .shard import add_scale_options
 
 
 def _out(args, text: str = "") -> None:
@@ -76,9 +77,24 @@ def _still_verifies(doc, args, store) -> bool:
 def cmd_check(args) -> int:
     """Check conjecture files and directories (default: conjectures/), write certificates.
 
-    Example:  prover check conjectures/twins/h2-at-most-2rDZ.toml
+    --shard K/N checks the K-th of N disjoint shares of the conjectures found (by sorted
+    id: N CI jobs with K = 1..N check each exactly once). --scheduler ADDRESS runs each
+    conjecture on a dask.distributed cluster (pip install 'prover[dask]'); the store is
+    written here, and the verdicts are those of a local run.
+
+    Examples:  prover check conjectures/twins/h2-at-most-2rDZ.toml
+               prover check --shard 2/4 --junit check-2.xml
+               prover check --scheduler tcp://scheduler:8786
 
     Exit: 0 every verdict equals its expect; 1 a verdict differs; 2 input error."""
+    if not args.scheduler:
+        return _check(args, None)
+    from .distributed_run import Cluster
+    with Cluster(args.scheduler) as cluster:
+        return _check(args, cluster)
+
+
+def _check(args, cluster) -> int:
     from .conjecture import discover, load
 
     found, errors = discover(args.paths or ["conjectures"])
@@ -96,6 +112,9 @@ def cmd_check(args) -> int:
             continue
         seen[conj.id] = str(path)
         conjectures.append(conj)
+    found_count = len(conjectures)
+    if args.shard:
+        conjectures = args.shard.select(conjectures, key=lambda c: c.id)
     for exc in errors:
         _err(f"error: {exc}")
 
@@ -125,7 +144,7 @@ def cmd_check(args) -> int:
              "(--force recomputes)")
     reused_ids = {id(o) for o in reused}
     from .pipeline import Failed
-    for outcome in reused + list(_run_checks(fresh, args)):
+    for outcome in reused + list(_run_checks(fresh, args, cluster)):
         if isinstance(outcome, Failed):
             exc = ProverError(f"{outcome.conjecture.source}: {outcome.message}")
             _err(f"error: {exc}")
@@ -155,16 +174,23 @@ def cmd_check(args) -> int:
             _err(f"warning: {rec.id}: {w}")
 
     mismatches = [o for o in results if o.verdict != o.conjecture.expect]
+    shard = args.shard.summary(len(conjectures), found_count, "conjectures") \
+        if args.shard else None
     if args.json:
-        print(json.dumps({"results": [_result_json(o) for o in results],
-                          "errors": [str(e) for e in errors]}, indent=2, sort_keys=True))
+        doc = {"results": [_result_json(o) for o in results], "errors": [str(e) for e in errors]}
+        if args.shard:
+            doc["shard"] = args.shard.to_json(len(conjectures), found_count)
+        print(json.dumps(doc, indent=2, sort_keys=True))
+    elif shard and not results:
+        _out(args, shard)
     elif results:
         rows = [[o.record.id, _verdict_text(o.record), o.trust or "-",
                  "ok" if o.verdict == o.conjecture.expect else f"EXPECTED {o.conjecture.expect}",
                  f"{o.seconds:.2f}"] for o in results]
         _out(args, _table(rows, ["id", "verdict", "trust", "expect", "seconds"]))
         total = sum(o.seconds for o in results)
-        _out(args, f"\n{len(results)} checked in {total:.1f} s: "
+        head = f"\n{shard}\n" if shard else "\n"
+        _out(args, f"{head}{len(results)} checked in {total:.1f} s: "
                    f"{sum(o.verdict == 'valid' for o in results)} valid, "
                    f"{sum(o.verdict == 'refuted' for o in results)} refuted, "
                    f"{sum(o.verdict == 'unknown' for o in results)} unknown; "
@@ -198,15 +224,21 @@ def _memory_size(text: str) -> int:
             from None
 
 
-def _run_checks(conjectures, args):
+def _run_checks(conjectures, args, cluster=None):
     """Each conjecture in its own worker under its whole budget and memory cap
-    (prover/pipeline.py); Outcomes, or pipeline.Failed, in input order. With --kernel the
-    Coq proofs of all certificates found are compiled afterwards, together (one coqc run
-    per job, a failing proof isolated, accepted texts cached: check.kernel_check_batch)."""
+    (prover/pipeline.py; with a cluster, that worker runs in a dask task:
+    prover/distributed_run.py); Outcomes, or pipeline.Failed, in input order. With --kernel
+    the Coq proofs of all certificates found are compiled afterwards, here, together (one
+    coqc run per job, a failing proof isolated, accepted texts cached:
+    check.kernel_check_batch)."""
     from .pipeline import Failed, run_many
     jobs = min(args.jobs, os.cpu_count() or 1)
-    outcomes = list(run_many(conjectures, timeout=args.timeout, kernel=False, jobs=jobs,
-                             memory=args.memory))
+    if cluster is not None:
+        outcomes = list(cluster.check_many(conjectures, timeout=args.timeout,
+                                           memory=args.memory))
+    else:
+        outcomes = list(run_many(conjectures, timeout=args.timeout, kernel=False, jobs=jobs,
+                                 memory=args.memory))
     if args.kernel:
         from .check import kernel_check_batch
         kernel_check_batch([o for o in outcomes if not isinstance(o, Failed)], jobs=jobs)
@@ -291,13 +323,24 @@ def cmd_verify(args) -> int:
     counterexamples re-evaluated exactly and re-confirmed numerically, and results
     without a solver-free certificate are re-solved.
 
-    Example:  prover verify            (the whole store)
+    --shard K/N verifies the K-th of N disjoint shares (by sorted id) of the certificates
+    named, or of the whole store.
+
+    Examples:  prover verify            (the whole store)
+               prover verify --shard 1/3 --junit verify-1.xml
 
     Exit: 0 all pass; 1 any failed or stale, or nothing to verify."""
     from .verify import verify_store
 
-    reports = verify_store(_store(args), args.ids, timeout=args.timeout, kernel=args.kernel)
-    if not reports:
+    ids, every, shard = args.ids, [], None
+    if args.shard:
+        every = list(dict.fromkeys(ids)) if ids else [cid for cid, _ in _store(args).entries()]
+        ids = args.shard.select(every, key=str)
+        shard = args.shard.summary(len(ids), len(every), "certificates")
+    # an empty share of a store that has certificates is no failure
+    reports = verify_store(_store(args), ids, timeout=args.timeout, kernel=args.kernel) \
+        if ids or not every else []
+    if not reports and not every:
         # nothing verified is not a pass: a CI job pointed at a wrong or empty store
         # must fail, not report success
         print(f"prover: nothing to verify: the store {_store(args).root} holds no "
@@ -311,18 +354,22 @@ def cmd_verify(args) -> int:
         return 1
     failed = [r for r in reports if r.status in ("failed", "stale")]
     if args.json:
-        print(json.dumps({"results": [r.to_json() for r in reports],
-                          "passed": not failed}, indent=2, sort_keys=True))
+        doc = {"results": [r.to_json() for r in reports], "passed": not failed}
+        if args.shard:
+            doc["shard"] = args.shard.to_json(len(ids), len(every))
+        print(json.dumps(doc, indent=2, sort_keys=True))
     else:
         rows = [[r.id, r.status, r.detail] for r in reports]
         if rows:
             _out(args, _table(rows, ["id", "status", "detail"]))
         unchecked = [r for r in reports if r.status == "unchecked"]
-        _out(args, f"\n{len(reports)} certificates: {len(reports) - len(failed) - len(unchecked)}"
+        head = f"\n{shard}\n" if shard else "\n"
+        passed = len(reports) - len(failed) - len(unchecked)
+        _out(args, f"{head}{len(reports)} certificates: {passed}"
                    f" pass, {len(failed)} failed or stale, {len(unchecked)} could not be checked")
     if args.junit:
         from .junit import write_verify
-        write_verify(args.junit, reports, str(_store(args).root))
+        write_verify(args.junit, reports, str(_store(args).root), empty_ok=bool(every))
     return 1 if failed else 0
 
 
@@ -470,7 +517,9 @@ def cmd_bounds(args) -> int:
     or V±W (0.62±0.03; also 0.62+-0.03). Any mix of relatives: rMZ, rDZ, rPO, rHS, rFC.
     --input FILE.csv: header = statistic names, every cell a SPEC (empty = not given),
     one query per row; prints CSV: the input columns, <target>_lower, <target>_upper
-    (decimals; inf when unbounded) and feasible.
+    (decimals; inf when unbounded) and feasible. --shard K/N answers the K-th of N
+    disjoint shares of the rows; --scheduler ADDRESS answers each row on a
+    dask.distributed cluster (certificates are stored here).
 
     Examples:  prover bounds twins h2 s2 phantom --given rMZ=0.62 --given rDZ=0.25
                prover bounds twins h2 --given rMZ=0.62±0.02 --given rDZ=0.25±0.02 --json
@@ -528,6 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "needs coqc)")
     p.add_argument("--junit", metavar="FILE",
                    help="also write a JUnit XML report (one testcase per conjecture)")
+    add_scale_options(p, "conjectures (by sorted id)")
     p = add("list", cmd_list, cmd_list.__doc__)
     p.add_argument("--verdict", choices=["valid", "refuted", "unknown"])
     p.add_argument("--trust", choices=["kernel", "certificate", "solvers", "solver", "none"])
@@ -540,6 +590,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write a JUnit XML report (one testcase per certificate)")
     p.add_argument("--kernel", action="store_true",
                    help="also re-compile the Coq proofs behind trust 'kernel' (needs coqc)")
+    add_scale_options(p, "certificates (by sorted id)", scheduler=False)
     p = add("models", cmd_models, cmd_models.__doc__)
     p.add_argument("name", nargs="?")
     p = add("export", cmd_export, cmd_export.__doc__)
@@ -585,6 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the certificates of the ends (faster for big tables)")
     p.add_argument("--no-realize", action="store_true",
                    help="skip the simulation of the witnesses")
+    add_scale_options(p, "table's rows (with --input)")
     p = add("site", cmd_site, cmd_site.__doc__)
     p.add_argument("-o", "--output", required=True, metavar="DIR",
                    help="where to write the site: a new or empty directory, or a previous site")
@@ -655,3 +707,6 @@ def _main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
 
+
+if __name__ == "__main__":
+    sys.exit(main())

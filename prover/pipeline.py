@@ -73,7 +73,10 @@ def _watchdog(parent: int) -> None:
         time.sleep(WATCHDOG_PERIOD)
 
 
-def _worker(conj, timeout, kernel, memory, conn, parent) -> None:
+def isolate(memory: int | None, parent: int) -> None:
+    """Make the calling forked process a worker: the leader of its own process group (so
+    one kill takes everything it starts), watched by a thread that kills that group once
+    ``parent`` is gone, its address space capped at ``memory`` bytes."""
     try:
         os.setpgid(0, 0)
     except OSError:
@@ -85,6 +88,21 @@ def _worker(conj, timeout, kernel, memory, conn, parent) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         except (ImportError, ValueError, OSError):
             pass
+
+
+def kill_group(proc) -> None:
+    """Kill a worker started by ``isolate`` and everything it started; reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    if proc.is_alive():
+        proc.kill()
+    proc.join(2)
+
+
+def _worker(conj, timeout, kernel, memory, conn, parent) -> None:
+    isolate(memory, parent)
     from . import check as check_module
 
     check_module.PHASE_HOOK = lambda phase: conn.send(("phase", phase))
@@ -114,13 +132,7 @@ class _Running:
         child.close()
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(2)
+        kill_group(self.proc)
         self.conn.close()
 
 

@@ -182,7 +182,11 @@ def run_command(args, out=print) -> int:
                    prove=not args.no_prove, realize=not args.no_realize,
                    timeout=args.timeout)
     if not args.input:
-        result = bounds(args.model, given=given, **options)
+        if args.shard:
+            raise InputError("--shard splits a table's rows: use it with --input FILE.csv")
+        result = next(_answers(args, given, [(None, {}, None)], options))
+        if isinstance(result, InputError):
+            raise result
         if args.json:
             out(json.dumps(result.to_json(), indent=2, sort_keys=True))
         elif args.csv:
@@ -192,9 +196,14 @@ def run_command(args, out=print) -> int:
         return 0 if result.feasible else 1
 
     header, rows = _read_table(args.input, set(given))
+    total = len(rows)
+    if args.shard:
+        rows = args.shard.select(rows)
+        if not args.quiet and not args.json:
+            print(args.shard.summary(len(rows), total, "rows"), file=sys.stderr)
     # validate the targets and each column's statistic before any row runs
     quick = {**options, "prove": False, "realize": False}
-    bounds(args.model, given=given, **quick)
+    first = bounds(args.model, given=given, **quick)
     for col, name in enumerate(header, 1):
         try:
             bounds(args.model, given={name: "0..1"}, **quick)
@@ -203,21 +212,41 @@ def run_command(args, out=print) -> int:
                              column=col) from None
     results = []
     show = sys.stderr.isatty() and not args.quiet and len(rows) > 1
-    for k, (line, row, _) in enumerate(rows, 1):
-        try:
-            results.append(bounds(args.model, given={**given, **row}, **options))
-        except InputError as exc:
-            raise InputError(exc.message, path=args.input, line=line) from None
+    for k, ((line, _, _), result) in enumerate(zip(rows, _answers(args, given, rows,
+                                                                    options)), 1):
+        if isinstance(result, InputError):
+            raise InputError(result.message, path=args.input, line=line) from None
+        results.append(result)
         if show:
             _progress(k, len(rows))
     if args.json:
-        doc = {"model": model.name, "params": results[0].params,
+        doc = {"model": model.name, "params": first.params,
                "rows": [r.to_json() for r in results]}
+        if args.shard:
+            doc["shard"] = args.shard.to_json(len(rows), total)
         out(json.dumps(doc, indent=2, sort_keys=True))
     else:       # a table's answer is a table: CSV unless --json
         out(_csv([list(given) + header], [[given[k] for k in given] + list(cells)
                                           for _, _, cells in rows], results, args.targets))
     return 0 if all(r.feasible for r in results) else 1
+
+
+def _answers(args, given: dict, rows, options: dict):
+    """Each row's BoundsResult (or its InputError), in order: here, or one task per row on
+    the dask cluster of --scheduler (prover/distributed_run.py)."""
+    if not args.scheduler:
+        for _, row, _ in rows:
+            try:
+                yield bounds(args.model, given={**given, **row}, **options)
+            except InputError as exc:
+                yield exc
+        return
+    from ..distributed_run import Cluster
+
+    remote = {k: v for k, v in options.items() if k != "store"}
+    with Cluster(args.scheduler) as cluster:
+        yield from cluster.bounds_rows(args.model, [{**given, **row} for _, row, _ in rows],
+                                       remote, store=options["store"], memory=args.memory)
 
 
 def _csv(headers: list[list[str]], rows: list[list[str]], results, targets) -> str:
