@@ -29,6 +29,26 @@ def _err(text: str) -> None:
     print(text, file=sys.stderr)
 
 
+def _os_fix(exc: OSError, path) -> str:
+    """What to do about an OSError on ``path``, for the one-line message."""
+    import errno
+    import os
+
+    if exc.errno == errno.ENOENT:
+        parent = os.path.dirname(os.fspath(path)) or "."
+        if not os.path.isdir(parent):
+            return f"the folder {parent} does not exist; create it first"
+        return "check the path"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "it is not writable (or readable) by you; fix its permissions or choose " \
+               "another path (--store DIR, -o FILE)"
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full; free some space"
+    if exc.errno in (errno.EISDIR, errno.ENOTDIR):
+        return "a file and a folder are mixed up on that path; choose another path"
+    return "check the path"
+
+
 def _store(args):
     from .store import DirectoryStore
     return DirectoryStore(args.store)
@@ -56,7 +76,7 @@ def _verdict_text(doc: dict) -> str:
     v = doc.get("verdict", "?")
     if v == "valid" and doc.get("vacuous"):
         return "valid (VACUOUS)"
-    if v == "unknown" and "disagree" in doc.get("reason", ""):
+    if v == "unknown" and "disagree" in str(doc.get("reason") or ""):
         return "unknown (SOLVERS DISAGREE)"
     return v
 
@@ -86,8 +106,7 @@ def cmd_check(args) -> int:
             continue
         seen[conj.id] = str(path)
         conjectures.append(conj)
-    for exc in errors:
-        _err(f"error: {exc}")
+    conjectures = _without_case_twins(conjectures, seen, errors)
 
     if args.kernel:
         from .export import coqc_available
@@ -104,11 +123,24 @@ def cmd_check(args) -> int:
         try:
             stored[conj.id] = store.fetch(conj.id)
         except ProverError:
-            stored[conj.id] = None
-        if not args.force and reusable(conj, stored[conj.id], args.kernel):
-            reused.append(Outcome(conj, stored[conj.id]))
+            stored[conj.id] = None      # unreadable or malformed: a fresh run replaces it
+        old = stored[conj.id]
+        if isinstance(old, dict) and not args.force \
+                and not _same_source(store, old.get("source"), conj.source):
+            # another file's certificate: overwriting it silently would lose its result
+            errors.append(InputError(
+                f"id '{conj.id}' is already in the store for another source file, "
+                f"{old.get('source')!r}; its certificate is left untouched; give this file "
+                "a distinct id = \"...\", or pass --force to let it take over the id",
+                path=conj.source, line=conj.id_line, column=conj.id_column))
+            continue
+        if not args.force and reusable(conj, old, args.kernel):
+            reused.append(Outcome(conj, old))
         else:
             fresh.append(conj)
+    for exc in errors:
+        _err(f"error: {exc}")
+    total_checked = len(reused) + len(fresh)
     if reused and (interactive or args.verbose):
         _err(f"{len(reused)} unchanged since their certificates were made: reused "
              "(--force recomputes)")
@@ -132,7 +164,7 @@ def cmd_check(args) -> int:
             errors.append(exc)
         results.append(outcome)
         if interactive or args.verbose:
-            print(f"[{len(results)}/{len(conjectures)}] {doc['id']}: {_verdict_text(doc)} "
+            print(f"[{len(results)}/{total_checked}] {doc['id']}: {_verdict_text(doc)} "
                   f"({outcome.seconds:.1f} s)", file=sys.stderr)
         for w in outcome.warnings:
             _err(f"warning: {doc['id']}: {w}")
@@ -156,6 +188,46 @@ def cmd_check(args) -> int:
     if errors:
         return 2
     return 1 if mismatches else 0
+
+
+def _without_case_twins(conjectures, seen, errors) -> list:
+    """Drop (with an error) every conjecture whose id differs from an earlier one's only in
+    case: on macOS and Windows both would be one certificate file."""
+    from .store import case_collisions
+
+    twins = {later: earlier for earlier, later in case_collisions([c.id for c in conjectures])}
+    kept = []
+    for conj in conjectures:
+        if conj.id in twins:
+            other = twins[conj.id]
+            errors.append(InputError(
+                f"id '{conj.id}' differs from '{other}' (used by "
+                f"{seen[other]}) "
+                "only in case; on macOS and Windows they would be one certificate; rename "
+                "one of them or set a distinct id = \"...\"", path=conj.source,
+                line=conj.id_line, column=conj.id_column))
+            continue
+        kept.append(conj)
+    return kept
+
+
+def _same_source(store, stored_source, source: str) -> bool:
+    """Whether a stored certificate's ``source`` names the file ``source`` (the same file
+    however the path was written, as the store's source_candidates resolve it)."""
+    import os
+    from .store import source_candidates
+
+    if not isinstance(stored_source, str):
+        return False
+    for candidate in source_candidates(store, stored_source):
+        try:
+            if os.path.samefile(candidate, source):
+                return True
+        except (OSError, ValueError):
+            pass
+        if os.path.normpath(os.path.abspath(candidate)) == os.path.normpath(os.path.abspath(source)):
+            return True
+    return False
 
 
 def _result_json(o) -> dict:
@@ -192,39 +264,56 @@ def _run_checks(conjectures, args):
 def cmd_list(args) -> int:
     """One row per stored certificate: id, model, verdict, trust, age.
 
+    A certificate that cannot be read or lacks the fields prover relies on is listed
+    with verdict 'malformed' (and a warning saying why); `prover verify` fails it.
+
     Example:  prover list --trust certificate --verdict valid
 
     Exit: 0."""
-    from .store import BadEntry
+    from .store import BadEntry, certificate_problem
 
-    rows, docs, bad = [], [], []
+    rows, listed, bad, malformed = [], [], [], []
+    filtered = args.verdict or args.trust or args.model
     for cid, doc in _store(args).entries():
-        if isinstance(doc, BadEntry):
-            bad.append(doc)
+        problem = doc.reason if isinstance(doc, BadEntry) else certificate_problem(doc)
+        if problem:
+            if isinstance(doc, BadEntry):
+                bad.append(doc)
+            else:
+                malformed.append((cid, problem))
+            if not filtered:
+                model = doc.get("model") if isinstance(doc, dict) else None
+                name = model.get("name") if isinstance(model, dict) else None
+                listed.append({"id": cid, "model": name if isinstance(name, str) else None,
+                               "verdict": "malformed", "trust": None, "vacuous": False,
+                               "created": None, "problem": problem})
+                rows.append([cid, name if isinstance(name, str) else "?", "malformed", "-",
+                             "?"])
             continue
         if args.verdict and doc.get("verdict") != args.verdict:
             continue
         if args.trust and (doc.get("trust") or "none") != args.trust:
             continue
-        if args.model and doc.get("model", {}).get("name") != args.model:
+        if args.model and doc["model"]["name"] != args.model:
             continue
-        docs.append(doc)
-        rows.append([cid, doc.get("model", {}).get("name", "?"), _verdict_text(doc),
-                     doc.get("trust") or "-", _age(doc.get("created", ""))])
+        listed.append({"id": doc["id"], "model": doc["model"]["name"],
+                       "verdict": doc["verdict"], "trust": doc.get("trust"),
+                       "vacuous": doc.get("vacuous", False), "created": doc["created"]})
+        rows.append([cid, doc["model"]["name"], _verdict_text(doc),
+                     doc.get("trust") or "-", _age(doc["created"])])
     for b in bad:
         _err(f"warning: unreadable certificate {b.path}: {b.reason}")
+    for cid, problem in malformed:
+        _err(f"warning: malformed certificate {cid}: {problem}")
     if args.json:
-        print(json.dumps({"certificates": [
-            {"id": d["id"], "model": d.get("model", {}).get("name"), "verdict": d.get("verdict"),
-             "trust": d.get("trust"), "vacuous": d.get("vacuous", False),
-             "created": d.get("created")} for d in docs],
-            "unreadable": [{"id": b.id, "path": b.path, "reason": b.reason} for b in bad]},
-            indent=2, sort_keys=True))
+        print(json.dumps({"certificates": listed,
+                          "unreadable": [{"id": b.id, "path": b.path, "reason": b.reason}
+                                         for b in bad]},
+                         indent=2, sort_keys=True))
     elif rows:
         _out(args, _table(rows, ["id", "model", "verdict", "trust", "age"]))
     else:
-        _out(args, f"no certificates in {args.store}/" + (" match" if args.verdict or args.trust
-                                                         or args.model else ""))
+        _out(args, f"no certificates in {args.store}/" + (" match" if filtered else ""))
     return 0
 
 
@@ -233,26 +322,46 @@ def cmd_show(args) -> int:
 
     Example:  prover show twins/h2-at-most-2rDZ
 
-    Exit: 0; 2 when the id is unknown."""
-    from .errors import StoreError
+    Exit: 0; 2 when the id is unknown or its certificate is malformed (the message says
+    what is wrong and where)."""
+    from .errors import MalformedCertificate, StoreError
     from .show import render
+    from .store import certificate_problem
 
     store = _store(args)
+    fix = "; re-run `prover check` on its source, or delete the file"
     try:
         doc = store.fetch(args.id)
+    except MalformedCertificate as exc:
+        _err(f"error: certificate '{args.id}' is malformed: {exc.path}: {exc.reason}{fix}")
+        return 2
     except (StoreError, InputError) as exc:
         _err(f"error: {exc}")
         return 2
     if doc is None:
         import difflib
-        close = difflib.get_close_matches(args.id, store.ids(), n=1)
+        try:
+            known = store.ids()
+        except StoreError:
+            known = []
+        close = difflib.get_close_matches(args.id, known, n=1)
         _err(f"error: no certificate '{args.id}' in {args.store}/" +
              (f"; did you mean '{close[0]}'?" if close else "; see `prover list`"))
         return 2
+    where = getattr(store, "path_for", lambda i: i)(args.id)
+    problem = certificate_problem(doc)
+    if problem:
+        _err(f"error: certificate '{args.id}' is malformed: {where}: {problem}{fix}")
+        return 2
     if args.json:
         print(json.dumps(doc, indent=2, sort_keys=True))
-    else:
-        print(render(doc))
+        return 0
+    try:
+        text = render(doc)
+    except MalformedCertificate as exc:
+        _err(f"error: certificate '{args.id}' is malformed: {where}: {exc.reason}{fix}")
+        return 2
+    print(text)
     return 0
 
 
@@ -267,7 +376,10 @@ def cmd_verify(args) -> int:
 
     Example:  prover verify            (the whole store)
 
-    Exit: 0 all pass; 1 any failed or stale, or nothing to verify."""
+    Each certificate gets one line `ID  pass|failed|stale|malformed  detail`; a malformed
+    one (unreadable, not JSON, wrong shape) fails and the rest are still verified.
+
+    Exit: 0 all pass; 1 any failed or stale or malformed, or nothing to verify."""
     from .verify import verify_store
 
     reports = verify_store(_store(args), args.ids, timeout=args.timeout, kernel=args.kernel)
@@ -280,7 +392,7 @@ def cmd_verify(args) -> int:
         if args.json:
             print(json.dumps({"results": [], "passed": False}, indent=2, sort_keys=True))
         return 1
-    failed = [r for r in reports if r.status in ("failed", "stale")]
+    failed = [r for r in reports if r.status in ("failed", "stale", "malformed")]
     if args.json:
         print(json.dumps({"results": [r.to_json() for r in reports],
                           "passed": not failed}, indent=2, sort_keys=True))
@@ -289,8 +401,10 @@ def cmd_verify(args) -> int:
         if rows:
             _out(args, _table(rows, ["id", "status", "detail"]))
         unchecked = [r for r in reports if r.status == "unchecked"]
+        malformed = sum(r.status == "malformed" for r in reports)
         _out(args, f"\n{len(reports)} certificates: {len(reports) - len(failed) - len(unchecked)}"
-                   f" pass, {len(failed)} failed or stale, {len(unchecked)} could not be checked")
+                   f" pass, {len(failed) - malformed} failed or stale, {malformed} malformed, "
+                   f"{len(unchecked)} could not be checked")
     return 1 if failed else 0
 
 
@@ -352,7 +466,9 @@ def cmd_models(args) -> int:
 def cmd_export(args) -> int:
     """Export a stored result: a Coq proof (coqc checks it) or the SMT-LIB problem.
 
-    Example:  prover export twins/h2-at-most-2rDZ --to coq -o h2.v"""
+    Example:  prover export twins/h2-at-most-2rDZ --to coq -o h2.v
+
+    Exit: 0; 2 unknown id, malformed certificate or a FILE that cannot be written."""
     from .export import export
 
     try:
@@ -363,8 +479,13 @@ def cmd_export(args) -> int:
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            _err(f"error: cannot write {args.output}: {exc.strerror or exc}; "
+                 + _os_fix(exc, args.output))
+            return 2
         _out(args, f"wrote {args.output}")
     return 0
 
@@ -552,7 +673,11 @@ def _main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
-    except BrokenPipeError:         # e.g. `prover list | head`
-        sys.stderr.close()
-        return 0
+    except OSError as exc:          # never a traceback: one line, the path, the fix
+        if isinstance(exc, BrokenPipeError):    # e.g. `prover list | head`
+            sys.stderr.close()
+            return 0
+        where = exc.filename or getattr(args, "output", None) or args.store
+        _err(f"error: {where}: {exc.strerror or exc}; {_os_fix(exc, where)}")
+        return 2
 

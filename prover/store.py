@@ -83,17 +83,17 @@ def validate_id(cert_id: str) -> str:
 def case_collisions(ids) -> list[tuple[str, str]]:
     """Pairs (earlier, later) of ids that differ but name the same file, or the same
     directory on the way to it, on a case-insensitive file system (macOS, Windows)."""
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}     # folded prefix -> (prefix, first full id)
     out = []
     for cert_id in ids:
         parts = cert_id.split("/")
         for n in range(1, len(parts) + 1):
             prefix = "/".join(parts[:n]) + ("" if n == len(parts) else "/")
             key = prefix.casefold()
-            if key in seen and seen[key] != prefix:
-                out.append((seen[key].rstrip("/"), cert_id))
+            if key in seen and seen[key][0] != prefix:
+                out.append((seen[key][1], cert_id))
                 break
-            seen.setdefault(key, prefix)
+            seen.setdefault(key, (prefix, cert_id))
     return out
 
 

@@ -14,8 +14,8 @@ import math
 import os
 from dataclasses import dataclass
 
-from .errors import InputError, ProverError
-from .store import BadEntry
+from .errors import InputError, MalformedCertificate, ProverError
+from .store import BadEntry, certificate_problem
 
 ESTIMATE_TOLERANCE = 1e-6
 TRUST_LEVELS = ("kernel", "certificate", "solvers", "solver")
@@ -24,7 +24,7 @@ TRUST_LEVELS = ("kernel", "certificate", "solvers", "solver")
 @dataclass
 class Report:
     id: str
-    status: str        # 'pass' | 'failed' | 'stale' | 'unchecked'
+    status: str        # 'pass' | 'failed' | 'stale' | 'malformed' | 'unchecked'
     detail: str
 
     def to_json(self) -> dict:
@@ -40,6 +40,9 @@ def verify_store(store, ids: list[str] | None = None, timeout: float | None = No
         for cid in ids:
             try:
                 doc = store.fetch(cid)
+            except MalformedCertificate as exc:
+                reports.append(Report(cid, "malformed", f"{exc.path}: {exc.reason}"))
+                continue
             except ProverError as exc:
                 reports.append(Report(cid, "failed", f"unreadable: {exc}"))
                 continue
@@ -50,7 +53,7 @@ def verify_store(store, ids: list[str] | None = None, timeout: float | None = No
         return reports
     for cid, doc in store.entries():
         if isinstance(doc, BadEntry):
-            reports.append(Report(cid, "failed", f"unreadable: {doc.reason}"))
+            reports.append(Report(cid, "malformed", f"{doc.path}: {doc.reason}"))
         else:
             reports.append(verify_one(doc, timeout, kernel, store))
     return reports
@@ -59,12 +62,20 @@ def verify_store(store, ids: list[str] | None = None, timeout: float | None = No
 def verify_one(doc: dict, timeout: float | None = None, kernel: bool = False,
                store=None) -> Report:
     cid = str(doc.get("id", "?"))
+    problem = certificate_problem(doc)
+    if problem:
+        try:
+            where = store.path_for(cid) if hasattr(store, "path_for") else cid
+        except ProverError:
+            where = cid
+        return Report(cid, "malformed", f"{where}: {problem}")
     try:
         return _verify(doc, timeout, kernel, store)
     except ProverError as exc:
         return Report(cid, "failed", str(exc))
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        return Report(cid, "failed", f"malformed certificate: {type(exc).__name__}: {exc}")
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError,
+            IndexError) as exc:
+        return Report(cid, "malformed", f"{type(exc).__name__}: {exc}")
 
 
 def _verify(doc: dict, timeout: float | None, kernel: bool = False, store=None) -> Report:

@@ -170,19 +170,21 @@ def test_changed_violation(tree, capsys):
                                               "recomputation")
 
 
-@pytest.mark.parametrize("cid, verdict, detail", [
-    ("t/valid", "refuted", "verdict 'refuted' but the certificate carries a proof"),
-    ("t/valid", "unknown", "verdict 'unknown' but the certificate carries a proof"),
-    ("t/refuted", "valid", "verdict 'valid' with trust None"),
-    ("t/valid", "proven", "verdict 'proven' but the certificate carries a proof"),
+@pytest.mark.parametrize("cid, verdict, status, detail", [
+    ("t/valid", "refuted", "failed", "verdict 'refuted' but the certificate carries a proof"),
+    ("t/valid", "unknown", "failed", "verdict 'unknown' but the certificate carries a proof"),
+    ("t/refuted", "valid", "failed", "verdict 'valid' with trust None"),
+    ("t/valid", "proven", "malformed", "field 'verdict' is 'proven'; it must be one of "
+                                       "valid, refuted, unknown"),
+    ("t/valid", 5, "malformed", "field 'verdict' must be a string, got a number"),
 ])
-def test_changed_verdict(tree, capsys, cid, verdict, detail):
+def test_changed_verdict(tree, capsys, cid, verdict, status, detail):
     doc = read(cid)
     doc["verdict"] = verdict
     write(cid, doc)
     code, results, _ = verify(capsys, cid)
     assert code == 1
-    assert results[cid][0] == "failed" and detail in results[cid][1]
+    assert results[cid][0] == status and detail in results[cid][1]
 
 
 def test_trust_kernel_on_a_farkas_certificate(tree, capsys):
@@ -233,7 +235,7 @@ def test_corrupt_json_is_reported_and_the_others_still_verified(tree, capsys):
     cert_path("t/valid").write_text(cert_path("t/valid").read_text()[:-20])
     code, results, _ = verify(capsys)
     assert code == 1
-    assert_only_failure(results, "t/valid", "failed", "unreadable: not valid JSON")
+    assert_only_failure(results, "t/valid", "malformed", "not valid JSON")
 
 
 def test_certificate_under_the_wrong_id(tree, capsys):
@@ -242,7 +244,7 @@ def test_certificate_under_the_wrong_id(tree, capsys):
     write("t/valid", doc)
     code, results, _ = verify(capsys, "t/valid")
     assert code == 1
-    assert results["t/valid"][1].startswith("unreadable: ") and "id inside is 't/other'" \
+    assert results["t/valid"][0] == "malformed" and "id inside is 't/other'" \
         in results["t/valid"][1]
 
 
