@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from .errors import MalformedCertificate
+
 TRUST_TEXT = {
     "kernel": "a proof assistant's kernel (Coq) checked the proof",
     "certificate": "an exact certificate was checked by prover's own small checker, no solver trusted",
@@ -52,6 +54,20 @@ def _architecture(real: dict) -> list[str]:
 
 
 def render(doc: dict) -> str:
+    """The readable text of a certificate. A document whose parts have the wrong shape
+    (a list where an object belongs, a missing key) raises MalformedCertificate naming
+    what was being shown -- never KeyError or TypeError."""
+    try:
+        return _render(doc)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError,
+            ArithmeticError, RecursionError) as exc:
+        what = {KeyError: "a field is missing"}.get(type(exc), "a field has the wrong type")
+        raise MalformedCertificate(f"cannot be shown: {what} ({type(exc).__name__}: {exc})",
+                                   reason=f"cannot be shown: {what} "
+                                          f"({type(exc).__name__}: {exc})") from None
+
+
+def _render(doc: dict) -> str:
     out = []
     out.append(f"{doc.get('id')}" + (f" — {doc['title']}" if doc.get("title") else ""))
     out.append("")
