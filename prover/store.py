@@ -701,8 +701,10 @@ class MemoryStore(Store):
         try:
             return _parse_entry(cert_id, text)
         except _Unreadable as exc:
-            raise StoreError(f"cannot read certificate {cert_id!r} from"
-                             f" {self._location(cert_id)}: {exc.reason}") from None
+            raise MalformedCertificate(f"cannot read certificate {cert_id!r} from"
+                                       f" {self._location(cert_id)}: {exc.reason}",
+                                       path=self._location(cert_id),
+                                       reason=exc.reason) from None
 
     def delete(self, cert_id: str) -> bool:
         return self._texts.pop(validate_id(cert_id), None) is not None

@@ -185,6 +185,15 @@ def test_the_good_files_are_checked_and_nothing_is_written_outside_the_store(cor
     assert tree_files(corpus["root"], store) == corpus["before"]
 
 
+def test_frontier_with_an_oversized_constant_is_an_input_error(capsys):
+    code = main(["frontier", "twins", "h2*1e400", "s2", "--no-prove"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.strip() == ("error: X = 'h2*1e400': number too large: its value has 401 "
+                           "digits; exact numbers have at most 300 digits in numerator and "
+                           "denominator ('1e400')")
+
+
 # --- the store ------------------------------------------------------------------------
 
 def check(capsys, *argv) -> tuple[int, str, str]:
@@ -319,6 +328,9 @@ def bad_store(tmp_path_factory):
     with open(store / "huge.json", "wb") as fh:          # 65 MiB, sparse
         fh.truncate(65 << 20)
     if POSIX:
+        os.mkfifo(root / "source-fifo.toml")
+        variant("fifo-source", source=str(root / "source-fifo.toml"))
+        variant("zero-source", source="/dev/zero")
         os.mkfifo(store / "fifo.json")
         os.symlink("/dev/zero", store / "zero.json")
         os.symlink("/etc/passwd", store / "outside.json")
@@ -366,14 +378,21 @@ def test_verify_marks_each_malformed_certificate_and_passes_the_good_one(bad_sto
             continue
         assert line.split()[1] == "malformed", line
         assert reason in line, line
+    if POSIX:   # a source that is a FIFO or a device: refused, not opened
+        assert rows.pop("fifo-source").split()[1:3] == ["stale", "source"]
+        assert rows.pop("zero-source").split()[1:3] == ["stale", "source"]
+        assert "is a FIFO (named pipe), not a regular file" in proc.stdout
+        assert "is a character device, not a regular file" in proc.stdout
     assert rows == {}
-    assert f"1 failed or stale, {len(MALFORMED) - 1} malformed" in proc.stdout
+    assert f"{3 if POSIX else 1} failed or stale, {len(MALFORMED) - 1} malformed" in proc.stdout
 
 
 def test_list_marks_malformed_rows_also_in_json(bad_store):
     proc = run("list", "--store", str(bad_store["store"]))
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     verdicts = {l.split()[0]: l.split()[2] for l in proc.stdout.splitlines()[2:]}
+    for name in ("fifo-source", "zero-source"):
+        assert verdicts.pop(name, "valid") == "valid"
     assert verdicts == {"good": "valid", "cases-wrong": "valid",
                         **{n: "malformed" for n in MALFORMED if n != "cases-wrong"}}
     proc = run("list", "--json", "--store", str(bad_store["store"]))
