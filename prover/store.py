@@ -749,6 +749,9 @@ def str_to_fraction(s: str) -> Fraction:
         raise ValueError(f"invalid exact number {s!r}: expected an integer like '3'"
                          " or a fraction like '-3/4'")
     numerator, _, denominator = s.partition("/")
+    if max(len(numerator.lstrip("-")), len(denominator)) > MAX_CERTIFICATE_NUMBER_DIGITS:
+        raise ValueError(f"invalid exact number {s[:20]}...: more than "
+                         f"{MAX_CERTIFICATE_NUMBER_DIGITS} digits")
     if denominator and int(denominator) == 0:
         raise ValueError(f"invalid exact number {s!r}: denominator is zero")
     return Fraction(int(numerator), int(denominator or 1))

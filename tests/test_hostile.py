@@ -42,6 +42,10 @@ HOSTILE_FILES: dict[str, tuple[str, str, str | None]] = {
     "tiny.toml": (claim("h2 >= 1e-400"), "number too precise: its denominator has 401 digits",
                   ":2:16"),
     "quotient.toml": (claim("h2 <= 1e200/1e-200"), "number too large", ":2:16"),
+    "degree.toml": (claim("VA^32*VA^32*VA >= 0"), "expression has polynomial degree above 64",
+                    ":2:10"),
+    "assumptions.toml": (claim("h2 <= 1", "assume = [" + ", ".join(['"h2 >= 0"'] * 101)
+                               + "]\n"), "at most 100 assumptions", ":3:1"),
     "timeout-inf.toml": (claim("h2 <= 1", "timeout = inf\n"),
                          "timeout must be a number of seconds greater than 0 and at most 3600, "
                          "got inf", ":3:1"),
@@ -435,3 +439,36 @@ def test_check_replaces_a_malformed_certificate_of_its_own_id(tmp_path, capsys):
     (store / "c.json").write_text("[]")
     assert check(capsys, "check", str(source), "--store", str(store))[0] == 0
     assert json.loads((store / "c.json").read_text())["verdict"] == "valid"
+
+
+@pytest.mark.parametrize("cert_id, message", [
+    ("CON", "'CON' is a device name reserved on Windows"),
+    ("x/nul.txt", "'nul.txt' is a device name reserved on Windows"),
+    ("Com1", "'Com1' is a device name reserved on Windows"),
+    ("lpt9/x", "'lpt9' is a device name reserved on Windows"),
+    ("a./b", "segment 'a.' ends with '.', which Windows drops (it would collide with 'a')"),
+])
+def test_ids_that_windows_cannot_hold_are_refused(cert_id, message):
+    from prover.errors import InputError
+    from prover.store import validate_id
+
+    with pytest.raises(InputError, match="invalid id") as caught:
+        validate_id(cert_id)
+    assert message in str(caught.value)
+    for fine in ("console", "com10", "auxiliary/x", "prn-1"):
+        assert validate_id(fine) == fine
+
+
+def test_case_collisions_in_one_batch_name_both_ids():
+    from prover.store import case_collisions
+
+    assert case_collisions(["A", "a", "T/x", "t/y", "u/v", "u/w"]) == [("A", "a"),
+                                                                          ("T/x", "t/y")]
+
+
+def test_certificate_numbers_past_the_digit_limit_are_refused_cleanly():
+    from prover.store import str_to_fraction
+
+    assert str_to_fraction("-" + "7" * 4300) == -int("7" * 4300)
+    with pytest.raises(ValueError, match="more than 4300 digits"):
+        str_to_fraction("1/" + "9" * 4301)
