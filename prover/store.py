@@ -462,7 +462,8 @@ class DirectoryStore(Store):
                 current = current / part
                 if current.is_symlink():
                     raise StoreError(f"cannot save certificate {cert_id!r}: {current} is a "
-                                     "symbolic link; the store never follows links out of "
+                                     "symbolic link, where a directory of the id is "
+                                     "expected; the store never follows links out of "
                                      "itself; remove or replace it")
                 current.mkdir(exist_ok=True)
             self._refuse_case_twin(current, path.name, cert_id)
