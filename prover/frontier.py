@@ -1571,11 +1571,12 @@ def _store_bounds(store, inst, ex, ey, x, y) -> list[Bound]:
         if not isinstance(doc, dict) or doc.get("verdict") != "valid" or doc.get("vacuous") \
                 or doc.get("assume"):
             continue
-        m = doc.get("model", {})
-        if m.get("name") != inst.model.name or m.get("params") != inst.params:
+        m = doc.get("model")    # a stranger's store: any JSON may sit in any field
+        if not isinstance(m, dict) or not isinstance(doc.get("claim"), str) \
+                or m.get("name") != inst.model.name or m.get("params") != inst.params:
             continue
         try:
-            claim = E.parse_formula(doc.get("claim", ""))
+            claim = E.parse_formula(doc["claim"])
         except ExprError:
             continue
         for a, b, h in halfplanes(claim, ex, ey) or []:

@@ -14,7 +14,6 @@ matplotlib is imported lazily, with the Agg backend, so that nothing else pays f
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from pathlib import Path
 
 from .frontier import Frontier, _pt_text, frontier as compute_frontier
@@ -54,7 +53,7 @@ def counterexamples(fr: Frontier, store) -> list[tuple[float, float, str]]:
     from . import models
     from .evaluate import float_term
     from .frontier import _open_store
-    from .store import str_to_fraction
+    from .store import read_number
 
     store = _open_store(store)
     if store is None:
@@ -66,19 +65,19 @@ def counterexamples(fr: Frontier, store) -> list[tuple[float, float, str]]:
     for cid, doc in store.entries():
         if not isinstance(doc, dict) or doc.get("verdict") != "refuted":
             continue
-        m = doc.get("model", {})
-        if m.get("name") != fr.model or m.get("params") != fr.params:
+        m = doc.get("model")    # a stranger's store: any JSON may sit in any field
+        if not isinstance(m, dict) or m.get("name") != fr.model or m.get("params") != fr.params:
             continue
-        stats = (doc.get("counterexample") or {}).get("statistics") or {}
+        ce = doc.get("counterexample")
+        stats = ce.get("statistics") if isinstance(ce, dict) else None
+        if not isinstance(stats, dict):
+            continue
         env = {}
         for k, v in stats.items():
-            try:
-                env[k] = str_to_fraction(v)
+            try:        # exact 'p/q', or a decimal for an irrational value (bounded)
+                env[k] = read_number(v)
             except (ValueError, TypeError):
-                try:                         # irrational values are stored as decimals
-                    env[k] = Fraction(str(v))
-                except (ValueError, TypeError):
-                    continue
+                continue
         try:
             px = float(float_term(ex, env, inst, exact=True))
             py = float(float_term(ey, env, inst, exact=True))

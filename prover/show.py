@@ -24,7 +24,7 @@ def _num(text) -> str:
     if isinstance(text, str) and "/" in text:
         try:
             return f"{text} (≈{float(Fraction(text)):.4g})"
-        except (ValueError, ZeroDivisionError):
+        except (ValueError, ZeroDivisionError, OverflowError):
             return text
     return str(text)
 

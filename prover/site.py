@@ -43,7 +43,7 @@ from urllib.parse import quote
 from . import __version__
 from .errors import InputError
 from .show import TRUST_TEXT, _architecture, _num, render
-from .store import BadEntry, DirectoryStore, Store, dumps, validate_id
+from .store import BadEntry, DirectoryStore, Store, dumps, read_number, validate_id
 
 __all__ = ["SiteReport", "build_site"]
 
@@ -128,7 +128,7 @@ def _approx(value) -> str:
     if isinstance(value, str) and "/" in value:
         try:
             return f"≈{float(Fraction(value)):.6g}"
-        except (ValueError, ZeroDivisionError):
+        except (ValueError, ZeroDivisionError, OverflowError):
             return ""
     return ""
 
@@ -766,7 +766,7 @@ def _point_html(doc: dict, model) -> str:
     coords = [f"<code>{name}</code> = {_num_html(stats[name])}"
               for name in ("s2", "r2", "h2", "falconer") if name in stats]
     try:
-        rho = Fraction(str(stats["rDZ"])) / Fraction(str(stats["rMZ"]))
+        rho = read_number(stats["rDZ"]) / read_number(stats["rMZ"])
         coords.append(f"<code>rDZ/rMZ</code> = {_esc(rho)} (≈{float(rho):.4g})")
     except (KeyError, ValueError, ZeroDivisionError, TypeError):
         pass

@@ -39,7 +39,7 @@ from prover.limits import (MAX_CERTIFICATE_BYTES, MAX_CERTIFICATE_NUMBER_DIGITS,
 __all__ = [
     "ID_PATTERN", "MAX_ID_LENGTH", "validate_id", "dumps", "BadEntry", "Store",
     "DirectoryStore", "MemoryStore", "fraction_to_str", "str_to_fraction", "source_candidates",
-    "certificate_problem", "case_collisions", "VERDICTS",
+    "certificate_problem", "case_collisions", "VERDICTS", "read_number",
 ]
 
 # A segment starts with a letter or digit, so '.', '..', hidden files and our own
@@ -756,6 +756,20 @@ def str_to_fraction(s: str) -> Fraction:
     if denominator and int(denominator) == 0:
         raise ValueError(f"invalid exact number {s!r}: denominator is zero")
     return Fraction(int(numerator), int(denominator or 1))
+
+
+_DECIMAL = re.compile(r"-?[0-9]{1,400}(?:\.[0-9]{1,400})?(?:[eE][+-]?[0-9]{1,3})?", re.ASCII)
+
+
+def read_number(s: object) -> Fraction:
+    """A stored number for display: ``str_to_fraction``'s grammar, or a decimal such as
+    ``'0.7071'`` or ``'1.5e-3'`` (irrational statistics are stored so) with at most a
+    three-digit exponent -- ``Fraction('1e999999999')`` would build a billion-digit
+    integer. Raises ValueError for anything else."""
+    if isinstance(s, str) and _DECIMAL.fullmatch(s) and "/" not in s \
+            and not _FRACTION.fullmatch(s):
+        return Fraction(s)
+    return str_to_fraction(s)
 
 
 def source_candidates(store: Store, source: str) -> list[Path]:

@@ -321,6 +321,11 @@ def bad_store(tmp_path_factory):
         put(name, json.dumps(doc))
 
     put("a-list", "[1, 2, 3]")
+    variant("ce-list", verdict="refuted", trust=None, proof=None,
+            counterexample={"statistics": [1, 2], "values": "x"})
+    variant("ce-bomb", verdict="refuted", trust=None, proof=None,     # Fraction() would hang
+            counterexample={"statistics": {"rDZ": "1e999999999", "s2": "1e-999999999"}})
+    variant("claim-number", claim=5)
     variant("missing-key", verdict=REMOVE)
     variant("verdict-5", verdict=5)
     variant("model-list", model=["twins"])
@@ -349,6 +354,9 @@ MALFORMED = {
     "model-list": "field 'model' must be an object, got an array",
     "deep": "nested more than 64 levels deep",
     "cases-wrong": None,      # shape fine at the top; verify and show still cope
+    "ce-list": None,
+    "ce-bomb": None,
+    "claim-number": "field 'claim' must be a string, got a number",
     "invalid": "not valid JSON",
     "not-utf8": "not valid UTF-8",
     "nan": "not valid JSON: NaN is not allowed",
@@ -388,7 +396,9 @@ def test_verify_marks_each_malformed_certificate_and_passes_the_good_one(bad_sto
         assert "is a FIFO (named pipe), not a regular file" in proc.stdout
         assert "is a character device, not a regular file" in proc.stdout
     assert rows == {}
-    assert f"{3 if POSIX else 1} failed or stale, {len(MALFORMED) - 1} malformed" in proc.stdout
+    judged = sum(reason is None for reason in MALFORMED.values())
+    assert f"{judged + (2 if POSIX else 0)} failed or stale, {len(MALFORMED) - judged} " \
+           "malformed" in proc.stdout
 
 
 def test_list_marks_malformed_rows_also_in_json(bad_store):
@@ -397,13 +407,15 @@ def test_list_marks_malformed_rows_also_in_json(bad_store):
     verdicts = {l.split()[0]: l.split()[2] for l in proc.stdout.splitlines()[2:]}
     for name in ("fifo-source", "zero-source"):
         assert verdicts.pop(name, "valid") == "valid"
-    assert verdicts == {"good": "valid", "cases-wrong": "valid",
-                        **{n: "malformed" for n in MALFORMED if n != "cases-wrong"}}
+    judged = {n for n, reason in MALFORMED.items() if reason is None}
+    assert verdicts == {"good": "valid", "cases-wrong": "valid", "ce-list": "refuted",
+                        "ce-bomb": "refuted",
+                        **{n: "malformed" for n in MALFORMED if n not in judged}}
     proc = run("list", "--json", "--store", str(bad_store["store"]))
     doc = json.loads(proc.stdout)
     marked = {c["id"]: c.get("problem") for c in doc["certificates"]
               if c["verdict"] == "malformed"}
-    assert set(marked) == set(MALFORMED) - {"cases-wrong"}
+    assert set(marked) == set(MALFORMED) - judged
     assert marked["verdict-5"] == "field 'verdict' must be a string, got a number"
 
 
@@ -411,6 +423,10 @@ def test_list_marks_malformed_rows_also_in_json(bad_store):
 def test_show_explains_a_malformed_certificate(bad_store, name):
     proc = run("show", name, "--store", str(bad_store["store"]), timeout=60)
     assert "Traceback" not in proc.stderr
+    if name.startswith("ce-"):          # shown; the odd parts read as they are
+        assert proc.returncode in (0, 2) and proc.stdout.startswith(name) or \
+            "is malformed: " in proc.stderr
+        return
     if MALFORMED[name] is None:
         assert proc.returncode == 2
         assert proc.stderr.startswith(f"error: certificate '{name}' is malformed: ")
@@ -429,6 +445,14 @@ def test_site_builds_beside_malformed_certificates(bad_store, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert (tmp_path / "site" / "cert" / "good.html").is_file()
+
+
+def test_frontier_plot_beside_malformed_certificates(bad_store, tmp_path):
+    proc = run("frontier", "twins", "rDZ", "s2", "--no-prove", "--plot",
+               str(tmp_path / "f.svg"), "--store", str(bad_store["store"]), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (tmp_path / "f.svg").read_text().startswith("<?xml")
 
 
 def test_check_replaces_a_malformed_certificate_of_its_own_id(tmp_path, capsys):
