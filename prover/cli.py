@@ -6,7 +6,9 @@ directly. Heavy modules (z3, cvc5, sympy, numpy) are imported only by the comman
 need them: ``prover --help`` and ``prover list`` start fast.
 
 Exit codes: check — 0 every verdict equals its expect, 1 a verdict differs, 2 input
-error; verify — 0 all pass, 1 any failed or stale; show — 2 unknown id; others — 0.
+error; verify — 0 all pass, 1 any failed, stale or malformed; show — 2 unknown id or
+malformed certificate; any command — 2 for an OSError (one line: the path and the fix,
+never a traceback); others — 0. Hostile input: docs/security.md.
 """
 
 from __future__ import annotations
@@ -558,7 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="prover", description=__doc__.split("\n\n")[0],
         epilog="Exit codes: check 0 all verdicts as expected, 1 a verdict differs, 2 input "
-               "error; verify 0 all pass, 1 failed or stale; show 2 unknown id.",
+               "error; verify 0 all pass, 1 failed or stale or malformed; show 2 unknown id "
+               "or malformed certificate; any command 2 on a file-system error.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"prover {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -693,7 +693,13 @@ class MemoryStore(Store):
 
     def save(self, doc: dict) -> None:
         cert_id = _doc_id(doc)
-        self._texts[cert_id] = dumps(doc)
+        text = dumps(doc)
+        if cert_id not in self._texts:
+            for earlier, _ in case_collisions([*self._texts, cert_id])[:1]:
+                raise StoreError(f"cannot save certificate {cert_id!r}: {earlier!r} is already "
+                                 f"in the store and differs from it only in case; they "
+                                 "would be one file on macOS and Windows; rename one of them")
+        self._texts[cert_id] = text
 
     def fetch(self, cert_id: str) -> dict | None:
         text = self._texts.get(validate_id(cert_id))

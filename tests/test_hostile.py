@@ -198,6 +198,16 @@ def test_frontier_with_an_oversized_constant_is_an_input_error(capsys):
                            "denominator ('1e400')")
 
 
+@pytest.mark.parametrize("epsilon, message", [
+    ("1e99999999", "error: --epsilon '1e99999999': give a positive rational such as 1/16"),
+    ("1e400", "error: --epsilon '1e400': number too large: its value has 401 digits"),
+])
+def test_frontier_epsilon_is_bounded(epsilon, message):
+    proc = run("frontier", "twins", "rDZ", "s2", "--no-prove", "--epsilon", epsilon,
+               timeout=60)
+    assert proc.returncode == 2 and proc.stderr.startswith(message), proc.stderr
+
+
 # --- the store ------------------------------------------------------------------------
 
 def check(capsys, *argv) -> tuple[int, str, str]:
@@ -481,6 +491,19 @@ def test_ids_that_windows_cannot_hold_are_refused(cert_id, message):
     assert message in str(caught.value)
     for fine in ("console", "com10", "auxiliary/x", "prn-1"):
         assert validate_id(fine) == fine
+
+
+def test_the_memory_store_refuses_case_twins_too():
+    from prover.errors import StoreError
+    from prover.store import MemoryStore
+
+    store = MemoryStore()
+    store.save({"id": "T/abc", "verdict": "valid"})
+    store.save({"id": "T/abc", "verdict": "refuted"})          # the same id: replaced
+    for twin in ("t/x", "T/ABC"):
+        with pytest.raises(StoreError, match="only in case"):
+            store.save({"id": twin, "verdict": "valid"})
+    assert store.ids() == ["T/abc"]
 
 
 def test_case_collisions_in_one_batch_name_both_ids():
