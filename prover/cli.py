@@ -120,13 +120,16 @@ def cmd_check(args) -> int:
     results = []
     interactive = sys.stderr.isatty() and not args.quiet
     from .check import Outcome, reusable, trust_rank
+    from .store import certificate_problem
     stored, reused, fresh = {}, [], []
     for conj in conjectures:
         try:
-            stored[conj.id] = store.fetch(conj.id)
+            old = store.fetch(conj.id)
         except ProverError:
-            stored[conj.id] = None      # unreadable or malformed: a fresh run replaces it
-        old = stored[conj.id]
+            old = None
+        if isinstance(old, dict) and certificate_problem(old):
+            old = None                  # unreadable or malformed: a fresh run replaces it
+        stored[conj.id] = old
         if isinstance(old, dict) and not args.force \
                 and not _same_source(store, old.get("source"), conj.source):
             # another file's certificate: overwriting it silently would lose its result
@@ -203,10 +206,9 @@ def _without_case_twins(conjectures, seen, errors) -> list:
         if conj.id in twins:
             other = twins[conj.id]
             errors.append(InputError(
-                f"id '{conj.id}' differs from '{other}' (used by "
-                f"{seen[other]}) "
-                "only in case; on macOS and Windows they would be one certificate; rename "
-                "one of them or set a distinct id = \"...\"", path=conj.source,
+                f"id '{conj.id}' differs from '{other}' (used by {seen[other]}) only in "
+                "case; on macOS and Windows they would be one certificate; rename one of "
+                "them or set a distinct id = \"...\"", path=conj.source,
                 line=conj.id_line, column=conj.id_column))
             continue
         kept.append(conj)
@@ -227,7 +229,8 @@ def _same_source(store, stored_source, source: str) -> bool:
                 return True
         except (OSError, ValueError):
             pass
-        if os.path.normpath(os.path.abspath(candidate)) == os.path.normpath(os.path.abspath(source)):
+        if os.path.normpath(os.path.abspath(candidate)) \
+                == os.path.normpath(os.path.abspath(source)):
             return True
     return False
 

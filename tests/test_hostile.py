@@ -465,12 +465,13 @@ def test_frontier_plot_beside_malformed_certificates(bad_store, tmp_path):
     assert (tmp_path / "f.svg").read_text().startswith("<?xml")
 
 
-def test_check_replaces_a_malformed_certificate_of_its_own_id(tmp_path, capsys):
+@pytest.mark.parametrize("content", ["[]", '{"id": "c", "verdict": "valid"}'])
+def test_check_replaces_a_malformed_certificate_of_its_own_id(tmp_path, capsys, content):
     source = tmp_path / "c.toml"
     source.write_text(GOOD)
     store = tmp_path / "store"
     store.mkdir()
-    (store / "c.json").write_text("[]")
+    (store / "c.json").write_text(content)
     assert check(capsys, "check", str(source), "--store", str(store))[0] == 0
     assert json.loads((store / "c.json").read_text())["verdict"] == "valid"
 
