@@ -208,7 +208,11 @@ def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conj
     def fail(message, line=None, column=None):
         raise InputError(message, path=spath, line=line, column=column)
 
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:      # e.g. a name too long: a certificate's source can be any text
+        fail(f"cannot read file: {exc.strerror or exc}")
+    if is_dir:
         fail("is a directory, not a conjecture file (to check the files inside, "
              "pass the directory without naming it .toml)")
     try:

@@ -336,6 +336,7 @@ def bad_store(tmp_path_factory):
     variant("ce-bomb", verdict="refuted", trust=None, proof=None,     # Fraction() would hang
             counterexample={"statistics": {"rDZ": "1e999999999", "s2": "1e-999999999"}})
     variant("claim-number", claim=5)
+    variant("long-source", source="x" * 5000 + ".toml")     # found by bench/fuzz.py
     variant("missing-key", verdict=REMOVE)
     variant("verdict-5", verdict=5)
     variant("model-list", model=["twins"])
@@ -400,6 +401,7 @@ def test_verify_marks_each_malformed_certificate_and_passes_the_good_one(bad_sto
             continue
         assert line.split()[1] == "malformed", line
         assert reason in line, line
+    assert rows.pop("long-source").split()[1:3] == ["stale", "source"]
     if POSIX:   # a source that is a FIFO or a device: refused, not opened
         assert rows.pop("fifo-source").split()[1:3] == ["stale", "source"]
         assert rows.pop("zero-source").split()[1:3] == ["stale", "source"]
@@ -407,7 +409,7 @@ def test_verify_marks_each_malformed_certificate_and_passes_the_good_one(bad_sto
         assert "is a character device, not a regular file" in proc.stdout
     assert rows == {}
     judged = sum(reason is None for reason in MALFORMED.values())
-    assert f"{judged + (2 if POSIX else 0)} failed or stale, {len(MALFORMED) - judged} " \
+    assert f"{judged + (3 if POSIX else 1)} failed or stale, {len(MALFORMED) - judged} " \
            "malformed" in proc.stdout
 
 
@@ -415,7 +417,7 @@ def test_list_marks_malformed_rows_also_in_json(bad_store):
     proc = run("list", "--store", str(bad_store["store"]))
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     verdicts = {l.split()[0]: l.split()[2] for l in proc.stdout.splitlines()[2:]}
-    for name in ("fifo-source", "zero-source"):
+    for name in ("fifo-source", "zero-source", "long-source"):
         assert verdicts.pop(name, "valid") == "valid"
     judged = {n for n, reason in MALFORMED.items() if reason is None}
     assert verdicts == {"good": "valid", "cases-wrong": "valid", "ce-list": "refuted",
