@@ -6,7 +6,9 @@ directly. Heavy modules (z3, cvc5, sympy, numpy) are imported only by the comman
 need them: ``prover --help`` and ``prover list`` start fast.
 
 Exit codes: check — 0 every verdict equals its expect, 1 a verdict differs, 2 input
-error; verify — 0 all pass, 1 any failed or stale; show — 2 unknown id; others — 0.
+error; verify — 0 all pass, 1 any failed, stale or malformed; show — 2 unknown id or
+malformed certificate; any command — 2 for an OSError (one line: the path and the fix,
+never a traceback); others — 0. Hostile input: docs/security.md.
 """
 
 from __future__ import annotations
@@ -30,6 +32,26 @@ def _out(args, text: str = "") -> None:
 
 def _err(text: str) -> None:
     print(text, file=sys.stderr)
+
+
+def _os_fix(exc: OSError, path) -> str:
+    """What to do about an OSError on ``path``, for the one-line message."""
+    import errno
+    import os
+
+    if exc.errno == errno.ENOENT:
+        parent = os.path.dirname(os.fspath(path)) or "."
+        if not os.path.isdir(parent):
+            return f"the folder {parent} does not exist; create it first"
+        return "check the path"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "it is not writable (or readable) by you; fix its permissions or choose " \
+               "another path (--store DIR, -o FILE)"
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full; free some space"
+    if exc.errno in (errno.EISDIR, errno.ENOTDIR):
+        return "a file and a folder are mixed up on that path; choose another path"
+    return "check the path"
 
 
 def _store(args):
@@ -112,11 +134,10 @@ def _check(args, cluster) -> int:
             continue
         seen[conj.id] = str(path)
         conjectures.append(conj)
+    conjectures = _without_case_twins(conjectures, seen, errors)
     found_count = len(conjectures)
     if args.shard:
         conjectures = args.shard.select(conjectures, key=lambda c: c.id)
-    for exc in errors:
-        _err(f"error: {exc}")
 
     if args.kernel:
         from .coqtext import coqc_available
@@ -131,14 +152,27 @@ def _check(args, cluster) -> int:
     stored, reused, fresh = {}, [], []
     for conj in conjectures:
         try:
-            stored[conj.id] = store.record(conj.id)
+            old = store.record(conj.id)
         except ProverError:
-            stored[conj.id] = None
-        if not args.force and reusable(conj, stored[conj.id], args.kernel) and \
-                _still_verifies(stored[conj.id], args, store):
-            reused.append(Outcome(conj, stored[conj.id]))
+            old = None                  # unreadable or malformed: a fresh run replaces it
+        stored[conj.id] = old
+        if old is not None and not args.force and not _same_source(store, old.source,
+                                                                   conj.source):
+            # another file's certificate: overwriting it silently would lose its result
+            errors.append(InputError(
+                f"id '{conj.id}' is already in the store for another source file, "
+                f"{old.source!r}; its certificate is left untouched; give this file "
+                "a distinct id = \"...\", or pass --force to let it take over the id",
+                path=seen.get(conj.id, conj.source), line=conj.id_line, column=conj.id_column))
+            continue
+        if not args.force and reusable(conj, old, args.kernel) and \
+                _still_verifies(old, args, store):
+            reused.append(Outcome(conj, old))
         else:
             fresh.append(conj)
+    for exc in errors:
+        _err(f"error: {exc}")
+    total_checked = len(reused) + len(fresh)
     if reused and (interactive or args.verbose):
         _err(f"{len(reused)} unchanged since their certificates were made: reused "
              "(--force recomputes)")
@@ -168,7 +202,7 @@ def _check(args, cluster) -> int:
             errors.append(exc)
         results.append(outcome)
         if interactive or args.verbose:
-            print(f"[{len(results)}/{len(conjectures)}] {rec.id}: {_verdict_text(rec)} "
+            print(f"[{len(results)}/{total_checked}] {rec.id}: {_verdict_text(rec)} "
                   f"({outcome.seconds:.1f} s)", file=sys.stderr)
         for w in outcome.warnings:
             _err(f"warning: {rec.id}: {w}")
@@ -202,6 +236,46 @@ def _check(args, cluster) -> int:
     if errors:
         return 2
     return 1 if mismatches else 0
+
+
+def _without_case_twins(conjectures, seen, errors) -> list:
+    """Drop (with an error) every conjecture whose id differs from an earlier one's only in
+    case: on macOS and Windows both would be one certificate file."""
+    from .store import case_collisions
+
+    twins = {later: earlier for earlier, later in case_collisions([c.id for c in conjectures])}
+    kept = []
+    for conj in conjectures:
+        if conj.id in twins:
+            other = twins[conj.id]
+            errors.append(InputError(
+                f"id '{conj.id}' differs from '{other}' (used by {seen[other]}) only in "
+                "case; on macOS and Windows they would be one certificate; rename one of "
+                "them or set a distinct id = \"...\"", path=seen.get(conj.id, conj.source),
+                line=conj.id_line, column=conj.id_column))
+            continue
+        kept.append(conj)
+    return kept
+
+
+def _same_source(store, stored_source, source: str) -> bool:
+    """Whether a stored certificate's ``source`` names the file ``source`` (the same file
+    however the path was written, as the store's source_candidates resolve it)."""
+    import os
+    from .store import source_candidates
+
+    if not isinstance(stored_source, str):
+        return False
+    for candidate in source_candidates(store, stored_source):
+        try:
+            if os.path.samefile(candidate, source):
+                return True
+        except (OSError, ValueError):
+            pass
+        if os.path.normpath(os.path.abspath(candidate)) \
+                == os.path.normpath(os.path.abspath(source)):
+            return True
+    return False
 
 
 def _result_json(o) -> dict:
@@ -250,15 +324,24 @@ def _run_checks(conjectures, args, cluster=None):
 def cmd_list(args) -> int:
     """One row per stored certificate: id, model, verdict, trust, age.
 
+    A certificate that cannot be read or lacks the fields prover relies on is listed
+    with verdict 'malformed' (and a warning saying why); `prover verify` fails it.
+
     Example:  prover list --trust certificate --verdict valid
 
     Exit: 0."""
     from .store import BadEntry
 
-    rows, recs, bad = [], [], []
+    rows, listed, bad, malformed = [], [], [], []
+    filtered = args.verdict or args.trust or args.model
     for cid, rec in _store(args).records():
         if isinstance(rec, BadEntry):
-            bad.append(rec)
+            (malformed if rec.malformed else bad).append(rec)
+            if not filtered:
+                listed.append({"id": cid, "model": None, "verdict": "malformed",
+                               "trust": None, "vacuous": False, "created": None,
+                               "problem": rec.reason})
+                rows.append([cid, "?", "malformed", "-", "?"])
             continue
         if args.verdict and rec.verdict != args.verdict:
             continue
@@ -266,23 +349,24 @@ def cmd_list(args) -> int:
             continue
         if args.model and rec.model.name != args.model:
             continue
-        recs.append(rec)
+        listed.append({"id": rec.id, "model": rec.model.name, "verdict": rec.verdict.value,
+                       "trust": None if rec.trust is None else rec.trust.value,
+                       "vacuous": rec.vacuous, "created": rec.created})
         rows.append([cid, rec.model.name, _verdict_text(rec), rec.trust or "-",
                      _age(rec.created)])
     for b in bad:
         _err(f"warning: unreadable certificate {b.path}: {b.reason}")
+    for m in malformed:
+        _err(f"warning: malformed certificate {m.path}: {m.reason}")
     if args.json:
-        print(json.dumps({"certificates": [
-            {"id": r.id, "model": r.model.name, "verdict": r.verdict.value,
-             "trust": None if r.trust is None else r.trust.value, "vacuous": r.vacuous,
-             "created": r.created} for r in recs],
-            "unreadable": [{"id": b.id, "path": b.path, "reason": b.reason} for b in bad]},
-            indent=2, sort_keys=True))
+        print(json.dumps({"certificates": listed,
+                          "unreadable": [{"id": b.id, "path": b.path, "reason": b.reason}
+                                         for b in bad]},
+                         indent=2, sort_keys=True))
     elif rows:
         _out(args, _table(rows, ["id", "model", "verdict", "trust", "age"]))
     else:
-        _out(args, f"no certificates in {args.store}/" + (" match" if args.verdict or args.trust
-                                                         or args.model else ""))
+        _out(args, f"no certificates in {args.store}/" + (" match" if filtered else ""))
     return 0
 
 
@@ -291,26 +375,41 @@ def cmd_show(args) -> int:
 
     Example:  prover show twins/h2-at-most-2rDZ
 
-    Exit: 0; 2 when the id is unknown."""
-    from .errors import StoreError
+    Exit: 0; 2 when the id is unknown or its certificate is malformed (the message says
+    what is wrong and where)."""
+    from .errors import MalformedCertificate, StoreError
     from .show import render
 
     store = _store(args)
+    fix = "; re-run `prover check` on its source, or delete the file"
     try:
         doc = store.record(args.id)
+    except MalformedCertificate as exc:
+        _err(f"error: certificate '{args.id}' is malformed: {exc.path}: {exc.reason}{fix}")
+        return 2
     except (StoreError, InputError) as exc:
         _err(f"error: {exc}")
         return 2
     if doc is None:
         import difflib
-        close = difflib.get_close_matches(args.id, store.ids(), n=1)
+        try:
+            known = store.ids()
+        except StoreError:
+            known = []
+        close = difflib.get_close_matches(args.id, known, n=1)
         _err(f"error: no certificate '{args.id}' in {args.store}/" +
              (f"; did you mean '{close[0]}'?" if close else "; see `prover list`"))
         return 2
+    where = getattr(store, "path_for", lambda i: i)(args.id)
     if args.json:
         print(json.dumps(doc.to_json(), indent=2, sort_keys=True))
-    else:
-        print(render(doc))
+        return 0
+    try:
+        text = render(doc)
+    except MalformedCertificate as exc:
+        _err(f"error: certificate '{args.id}' is malformed: {where}: {exc.reason}{fix}")
+        return 2
+    print(text)
     return 0
 
 
@@ -329,7 +428,10 @@ def cmd_verify(args) -> int:
     Examples:  prover verify            (the whole store)
                prover verify --shard 1/3 --junit verify-1.xml
 
-    Exit: 0 all pass; 1 any failed or stale, or nothing to verify."""
+    Each certificate gets one line `ID  pass|failed|stale|malformed  detail`; a malformed
+    one (unreadable, not JSON, wrong shape) fails and the rest are still verified.
+
+    Exit: 0 all pass; 1 any failed or stale or malformed, or nothing to verify."""
     from .verify import verify_store
 
     ids, every, shard = args.ids, [], None
@@ -352,7 +454,7 @@ def cmd_verify(args) -> int:
             from .junit import write_verify
             write_verify(args.junit, [], str(_store(args).root))
         return 1
-    failed = [r for r in reports if r.status in ("failed", "stale")]
+    failed = [r for r in reports if r.status in ("failed", "stale", "malformed")]
     if args.json:
         doc = {"results": [r.to_json() for r in reports], "passed": not failed}
         if args.shard:
@@ -365,8 +467,10 @@ def cmd_verify(args) -> int:
         unchecked = [r for r in reports if r.status == "unchecked"]
         head = f"\n{shard}\n" if shard else "\n"
         passed = len(reports) - len(failed) - len(unchecked)
-        _out(args, f"{head}{len(reports)} certificates: {passed}"
-                   f" pass, {len(failed)} failed or stale, {len(unchecked)} could not be checked")
+        malformed = sum(r.status == "malformed" for r in reports)
+        _out(args, f"{head}{len(reports)} certificates: {passed} pass, "
+                   f"{len(failed) - malformed} failed or stale, {malformed} malformed, "
+                   f"{len(unchecked)} could not be checked")
     if args.junit:
         from .junit import write_verify
         write_verify(args.junit, reports, str(_store(args).root), empty_ok=bool(every))
@@ -431,7 +535,9 @@ def cmd_models(args) -> int:
 def cmd_export(args) -> int:
     """Export a stored result: a Coq proof (coqc checks it) or the SMT-LIB problem.
 
-    Example:  prover export twins/h2-at-most-2rDZ --to coq -o h2.v"""
+    Example:  prover export twins/h2-at-most-2rDZ --to coq -o h2.v
+
+    Exit: 0; 2 unknown id, malformed certificate or a FILE that cannot be written."""
     from .export import export
 
     try:
@@ -442,8 +548,13 @@ def cmd_export(args) -> int:
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            _err(f"error: cannot write {args.output}: {exc.strerror or exc}; "
+                 + _os_fix(exc, args.output))
+            return 2
         _out(args, f"wrote {args.output}")
     return 0
 
@@ -555,7 +666,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="prover", description=__doc__.split("\n\n")[0],
         epilog="Exit codes: check 0 all verdicts as expected, 1 a verdict differs, 2 input "
-               "error; verify 0 all pass, 1 failed or stale; show 2 unknown id.",
+               "error; verify 0 all pass, 1 failed or stale or malformed; show 2 unknown id "
+               "or malformed certificate; any command 2 on a file-system error.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"prover {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -703,9 +815,13 @@ def _main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
-    except BrokenPipeError:         # e.g. `prover list | head`
-        sys.stderr.close()
-        return 0
+    except OSError as exc:          # never a traceback: one line, the path, the fix
+        if isinstance(exc, BrokenPipeError):    # e.g. `prover list | head`
+            sys.stderr.close()
+            return 0
+        where = exc.filename or getattr(args, "output", None) or args.store
+        _err(f"error: {where}: {exc.strerror or exc}; {_os_fix(exc, where)}")
+        return 2
 
 
 if __name__ == "__main__":

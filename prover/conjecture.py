@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +20,12 @@ from pathlib import Path
 from . import expr as E
 from . import models
 from .errors import ExprError, InputError
+from .limits import (MAX_ASSUMPTIONS, MAX_CONJECTURE_BYTES, MAX_TIMEOUT, FileRefused,
+                     file_kind, read_regular_file)
 
 KEYS = ("id", "title", "model", "claim", "assume", "expect", "timeout", "params")
 EXPECTS = ("valid", "refuted", "unknown")
-MAX_FILE_BYTES = 1_000_000
-MAX_ASSUMPTIONS = 100
-MAX_TIMEOUT = 3600
+MAX_FILE_BYTES = MAX_CONJECTURE_BYTES
 
 
 @dataclass
@@ -207,15 +208,22 @@ def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conj
     def fail(message, line=None, column=None):
         raise InputError(message, path=spath, line=line, column=column)
 
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:      # e.g. a name too long: a certificate's source can be any text
+        fail(f"cannot read file: {exc.strerror or exc}")
+    if is_dir:
         fail("is a directory, not a conjecture file (to check the files inside, "
              "pass the directory without naming it .toml)")
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        fail(f"cannot read file: {exc.strerror or exc}")
-    if len(raw) > MAX_FILE_BYTES:
-        fail(f"file is {len(raw)} bytes; conjecture files are at most {MAX_FILE_BYTES}")
+        raw = read_regular_file(path, MAX_FILE_BYTES)
+    except FileNotFoundError:
+        fail("cannot read file: no such file")
+    except FileRefused as exc:
+        reason = exc.reason
+        if reason.startswith("file is"):
+            reason += " (conjecture files are at most 1 MiB)"
+        fail(reason + (f"; {exc.fix}" if exc.fix else ""))
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]   # a UTF-8 byte-order mark, as some editors write: harmless
     try:
@@ -409,8 +417,9 @@ def discover(paths: list[str]) -> tuple[list[tuple[Path, Path | None]], list[Inp
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            files = sorted(f for f in path.rglob("*.toml") if f.is_file())
-            if not files:
+            files, refused = _walk_toml(path)
+            errors.extend(refused)
+            if not files and not refused:
                 what = ("is a directory, not a conjecture file" if path.suffix == ".toml"
                         else "no conjecture files (*.toml) in this directory")
                 errors.append(InputError(what, path=str(path)))
@@ -419,7 +428,61 @@ def discover(paths: list[str]) -> tuple[list[tuple[Path, Path | None]], list[Inp
         elif path.is_file():
             add(path, None)
         elif path.exists():
-            errors.append(InputError("not a regular file or directory", path=str(path)))
+            try:
+                kind = file_kind(path.stat().st_mode)
+            except OSError:
+                kind = "not a regular file"
+            errors.append(InputError(f"is {kind}: not a regular file or directory",
+                                     path=str(path)))
+        elif path.is_symlink():
+            errors.append(InputError("is a symbolic link to nothing (dangling)",
+                                     path=str(path)))
         else:
             errors.append(InputError("no such file or directory", path=str(path)))
     return found, errors
+
+
+def _walk_toml(root: Path) -> tuple[list[Path], list[InputError]]:
+    """Every regular ``*.toml`` file under ``root``, sorted, without recursion (a tree
+    nested thousands deep is fine) and without entering symlinked directories (no
+    loops, no escapes). A ``*.toml`` that is a FIFO, a device, a dangling link or a
+    directory is reported, never opened."""
+    files: list[Path] = []
+    refused: list[InputError] = []
+    stack = [str(root)]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                entries = list(it)
+        except OSError as exc:
+            refused.append(InputError(f"cannot list directory: {exc.strerror or exc}; "
+                                      "check its permissions", path=directory))
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    continue
+                if not entry.name.endswith(".toml"):
+                    continue
+                if entry.is_file():             # follows a link to a regular file
+                    files.append(Path(entry.path))
+                    continue
+                mode = os.stat(entry.path).st_mode if not entry.is_symlink() or \
+                    os.path.exists(entry.path) else None
+            except OSError as exc:
+                refused.append(InputError(f"cannot read: {exc.strerror or exc}",
+                                          path=entry.path))
+                continue
+            if mode is None:
+                what = "is a symbolic link to nothing (dangling)"
+            elif entry.is_symlink() and stat.S_ISDIR(mode):
+                what = "is a symbolic link to a directory, which is not followed"
+            else:
+                what = f"is {file_kind(mode)}, not a regular file; only regular files " \
+                       "are read"
+            refused.append(InputError(what, path=entry.path))
+    files.sort()
+    refused.sort(key=lambda e: e.path or "")
+    return files, refused

@@ -23,18 +23,18 @@ from fractions import Fraction
 
 from . import expr as E
 from .errors import ExprError
+from .limits import MAX_DEGREE, MAX_EXPANSION, MAX_EXPONENT, number_problem
 from .formula import (TRUE, And, Atom, Formula, Or, atoms, conj, disj, negate, strengthen,
                       to_smtlib)
 from .models.base import ModelInstance
 from .poly import Poly
 
-MAX_DEGREE = 64
-MAX_EXPONENT = 32
-# Expanding powers and products of sums can explode: (rMZ - rDZ)^8 over the fifteen
-# default twins components has ~320,000 terms. Counting coefficient products keeps a
-# ten-character claim from hanging the loader (about a second of work at the cap);
-# the bundled corpus needs under a thousand.
-MAX_EXPANSION = 50_000
+# MAX_DEGREE, MAX_EXPONENT, MAX_EXPANSION (prover/limits.py): expanding powers and
+# products of sums can explode: (rMZ - rDZ)^8 over the fifteen default twins components
+# has ~320,000 terms. Counting coefficient products keeps a ten-character claim from
+# hanging the loader (about a second of work at the cap). Every coefficient of every
+# subexpression is also kept within MAX_NUMBER_DIGITS, so ((2^32)^32)^32 stops at its
+# first oversized power instead of building ever larger numbers.
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,10 @@ class Encoder:
             self._where.pop()
         if t.num.degree() > MAX_DEGREE:
             raise ExprError(f"expression has polynomial degree above {MAX_DEGREE}", e.pos)
+        for c in t.num.terms.values():
+            problem = number_problem(c)
+            if problem:
+                raise ExprError(problem, e.pos)
         self.memo[e] = t
         return t
 

@@ -64,5 +64,20 @@ class StoreError(ProverError, OSError):
     """A certificate store entry cannot be read or written."""
 
 
+class MalformedCertificate(StoreError):
+    """A stored certificate exists but is not a well-formed certificate (not a regular
+    file, too large, not UTF-8 or JSON, nested too deeply, wrong shape).
+
+    ``path`` is the file and ``reason`` says what is wrong with it."""
+
+    def __init__(self, message: str, *, path: str = "", reason: str = ""):
+        super().__init__(message)
+        self.path = path
+        self.reason = reason or message
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args else self.reason
+
+
 class SolverUnavailable(ProverError, ImportError):
     """A solver backend's Python package is not importable."""

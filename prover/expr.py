@@ -29,8 +29,9 @@ conjectures; ``parse_formula(to_text(e)) == e`` holds for every parsed formula (
 the size limits: canonical spacing can lengthen text that was written without spaces).
 
 Hostile input is refused with :class:`~prover.errors.ExprError`, never RecursionError:
-text, token count, literal size, nesting and tree depth are all bounded (see the
-``MAX_*`` constants), and the bounds keep the parser's own recursion shallow.
+text, token count, literal size and value, nesting, node count and tree depth are all
+bounded (see ``prover/limits.py``), and the bounds keep the parser's own recursion
+shallow.
 """
 
 from __future__ import annotations
@@ -42,22 +43,20 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .errors import ExprError
+from .limits import (MAX_EXPRESSION_LENGTH as MAX_LENGTH, MAX_LITERAL_DIGITS as MAX_DIGITS,
+                     MAX_NESTING, MAX_NODES, MAX_TOKENS, MAX_TREE_DEPTH, number_problem)
 
 __all__ = [
     "Expr", "Num", "Name", "Neg", "BinOp", "Call", "Compare", "BoolOp", "Not", "Implies",
     "parse_formula", "parse_term", "names", "name_positions", "check_names", "to_text",
     "FUNCTIONS", "KEYWORDS", "COMPARISONS",
-    "MAX_LENGTH", "MAX_TOKENS", "MAX_NESTING", "MAX_DIGITS", "MAX_TREE_DEPTH",
+    "MAX_LENGTH", "MAX_TOKENS", "MAX_NESTING", "MAX_DIGITS", "MAX_TREE_DEPTH", "MAX_NODES",
 ]
 
-MAX_LENGTH = 10_000
-MAX_TOKENS = 5_000
-MAX_NESTING = 64
-MAX_DIGITS = 1_000
-# Long operator chains (a + b + c + ...) build deep trees without any textual nesting.
-# Capping the depth keeps every recursive walk over a parsed tree -- to_text here, the
-# encoders elsewhere -- far from Python's recursion limit.
-MAX_TREE_DEPTH = 200
+# The limits live in prover/limits.py. Long operator chains (a + b + c + ...) build deep
+# trees without any textual nesting: capping the tree depth keeps every recursive walk
+# over a parsed tree -- to_text here, the encoders elsewhere -- far from Python's
+# recursion limit.
 
 KEYWORDS = frozenset({"and", "or", "not", "implies"})
 # Function name -> (fewest, most) arguments; None means no upper bound.
@@ -300,6 +299,9 @@ def _number(text: str, start: int) -> _Token:
             raise ExprError(f"number literal too long: more than {MAX_DIGITS} digits "
                             "when written out", start)
         value = Fraction(int(significant)) * Fraction(10) ** scale
+        problem = number_problem(value)
+        if problem:
+            raise ExprError(f"{problem} ({text[start:i]!r})", start)
     return _Token("number", text[start:i], start, value)
 
 
@@ -543,8 +545,13 @@ class _Parser:
 
 def _check_tree_depth(expr: Expr) -> None:
     stack = [(expr, 1)]
+    count = 0
     while stack:
         node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ExprError(f"expression too complex: more than {MAX_NODES} operations "
+                            "and operands", node.pos)
         if depth > MAX_TREE_DEPTH:
             raise ExprError(f"expression too complex: operations nested more than "
                             f"{MAX_TREE_DEPTH} levels deep", node.pos)

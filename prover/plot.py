@@ -14,7 +14,6 @@ matplotlib is imported lazily, with the Agg backend, so that nothing else pays f
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from pathlib import Path
 
 from .frontier.results import Frontier, _open_store
@@ -45,7 +44,7 @@ def counterexamples(fr: Frontier, store) -> list[tuple[float, float, str]]:
     from . import expr as E
     from . import models
     from .evaluate import float_term
-    from .store import str_to_fraction
+    from .store import read_number
 
     store = _open_store(store)
     if store is None:
@@ -62,13 +61,10 @@ def counterexamples(fr: Frontier, store) -> list[tuple[float, float, str]]:
         stats = rec.counterexample.statistics
         env = {}
         for k, v in stats.items():
-            try:
-                env[k] = str_to_fraction(v)
+            try:        # exact 'p/q', or a decimal for an irrational value (bounded)
+                env[k] = read_number(v)
             except (ValueError, TypeError):
-                try:                         # irrational values are stored as decimals
-                    env[k] = Fraction(str(v))
-                except (ValueError, TypeError):
-                    continue
+                continue
         try:
             px = float(float_term(ex, env, inst, exact=True))
             py = float(float_term(ey, env, inst, exact=True))

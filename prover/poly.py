@@ -253,6 +253,9 @@ def smt_number(c: Fraction) -> str:
 
 
 _FRACTION = re.compile(r"-?[0-9]+(?:/[0-9]+)?", re.ASCII)
+# digits of a stored numerator or denominator (docs/security.md; limits.py names it too):
+# int() of a longer string is slow and Python refuses it past 4300 digits anyway
+MAX_NUMBER_TEXT_DIGITS = 4_300
 
 
 def str_to_fraction(s: str) -> Fraction:
@@ -265,6 +268,9 @@ def str_to_fraction(s: str) -> Fraction:
         raise ValueError(f"invalid exact number {s!r}: expected an integer like '3'"
                          " or a fraction like '-3/4'")
     numerator, _, denominator = s.partition("/")
+    if max(len(numerator.lstrip("-")), len(denominator)) > MAX_NUMBER_TEXT_DIGITS:
+        raise ValueError(f"invalid exact number {s[:20]}...: more than "
+                         f"{MAX_NUMBER_TEXT_DIGITS} digits")
     if denominator and int(denominator) == 0:
         raise ValueError(f"invalid exact number {s!r}: denominator is zero")
     return Fraction(int(numerator), int(denominator or 1))

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Union
 
+from . import errors
+
 __all__ = ["FORMAT", "Verdict", "Trust", "Kind", "SolverResult", "MalformedCertificate",
            "ModelRef", "SolverCall", "CoqRecord", "Proof", "Side", "Counterexample",
            "Certificate", "Draft", "FrozenDict", "freeze", "thaw", "Json"]
@@ -102,12 +104,14 @@ class SolverResult(str, Enum):
         return self.value
 
 
-class MalformedCertificate(ValueError):
-    """A document that is not a format-1 certificate; the message names the field."""
+class MalformedCertificate(errors.MalformedCertificate, ValueError):
+    """A document that is not a format-1 certificate; the message names the field
+    (``where``, a dotted path) and says what would be valid (``problem``)."""
 
     def __init__(self, where: str, problem: str):
         self.where, self.problem = where, problem
-        super().__init__(f"field '{where}' {problem}")
+        message = f"field '{where}' {problem}"
+        super().__init__(message, reason=message)
 
 
 # --- frozen JSON -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .errors import MalformedCertificate
 from .models.display import approx_text
 from .record import Certificate, Counterexample, Proof, Verdict, thaw
 
@@ -40,7 +41,21 @@ def _architecture(model_name: str, real: Mapping) -> list[str]:
 
 
 def render(cert: Certificate) -> str:
-    """The certificate record as ``prover show`` prints it."""
+    """The certificate record as ``prover show`` prints it. The record's evidence payloads
+    (a proof's cases, a realization, a numeric check) are JSON of any shape in a
+    stranger's store: one of the wrong shape raises MalformedCertificate naming what was
+    being shown -- never KeyError or TypeError."""
+    try:
+        return _render(cert)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError,
+            ArithmeticError, RecursionError) as exc:
+        what = {KeyError: "a field is missing"}.get(type(exc), "a field has the wrong type")
+        raise MalformedCertificate(f"cannot be shown: {what} ({type(exc).__name__}: {exc})",
+                                   reason=f"cannot be shown: {what} "
+                                          f"({type(exc).__name__}: {exc})") from None
+
+
+def _render(cert: Certificate) -> str:
     out = []
     out.append(cert.id + (f" — {cert.title}" if cert.title else ""))
     out.append("")

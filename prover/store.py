@@ -19,21 +19,27 @@ Exact numbers go into certificates as strings (``fraction_to_str``) and come bac
 from __future__ import annotations
 
 import abc
+import errno
 import json
 import os
 import re
+import secrets
+import stat
 import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
 
-from .errors import InputError, StoreError
-from .poly import str_to_fraction
+from .errors import InputError, MalformedCertificate, StoreError
+from .limits import (MAX_CERTIFICATE_BYTES, MAX_ID_LENGTH,
+                     MAX_JSON_DEPTH, RESERVED_NAMES, FileRefused, file_kind, read_regular_file)
+from .poly import _FRACTION, str_to_fraction
 
 __all__ = [
     "ID_PATTERN", "MAX_ID_LENGTH", "validate_id", "dumps", "BadEntry", "Store",
     "DirectoryStore", "MemoryStore", "fraction_to_str", "str_to_fraction", "source_candidates",
+    "certificate_problem", "case_collisions", "read_number",
 ]
 
 # A segment starts with a letter or digit, so '.', '..', hidden files and our own
@@ -41,7 +47,6 @@ __all__ = [
 # (non-ASCII digits and letters) out of file names.
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 ID_PATTERN = re.compile(rf"{_SEGMENT}(?:/{_SEGMENT})*", re.ASCII)
-MAX_ID_LENGTH = 200
 
 _SUFFIX = ".json"
 _ID_HELP = "ids are segments of letters, digits, '.', '_' or '-' joined by '/'"
@@ -62,7 +67,34 @@ def validate_id(cert_id: str) -> str:
     if (not isinstance(cert_id, str) or ID_PATTERN.fullmatch(cert_id) is None
             or ".." in cert_id.split("/")):  # the pattern already excludes '..'; explicit
         raise InputError(f"invalid id {cert_id!r}: {_ID_HELP}")
+    for segment in cert_id.split("/"):
+        # Windows opens the device for CON, con.txt, Com1.json...: such a checkout breaks.
+        if segment.split(".")[0].upper() in RESERVED_NAMES:
+            raise InputError(f"invalid id {cert_id!r}: {segment!r} is a device name "
+                             "reserved on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9, "
+                             "with any extension); choose another name")
+        if segment.endswith("."):
+            raise InputError(f"invalid id {cert_id!r}: segment {segment!r} ends with '.', "
+                             "which Windows drops (it would collide with "
+                             f"{segment.rstrip('.')!r})")
     return cert_id
+
+
+def case_collisions(ids) -> list[tuple[str, str]]:
+    """Pairs (earlier, later) of ids that differ but name the same file, or the same
+    directory on the way to it, on a case-insensitive file system (macOS, Windows)."""
+    seen: dict[str, tuple[str, str]] = {}     # folded prefix -> (prefix, first full id)
+    out = []
+    for cert_id in ids:
+        parts = cert_id.split("/")
+        for n in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:n]) + ("" if n == len(parts) else "/")
+            key = prefix.casefold()
+            if key in seen and seen[key][0] != prefix:
+                out.append((seen[key][1], cert_id))
+                break
+            seen.setdefault(key, (prefix, cert_id))
+    return out
 
 
 def dumps(doc: dict) -> str:
@@ -111,6 +143,9 @@ class BadEntry:
     id: str
     path: str
     reason: str
+    # read as JSON, but not a format-1 certificate (reason names the field); otherwise
+    # the entry could not be read at all (not a file, too large, not UTF-8 or JSON, ...)
+    malformed: bool = False
 
 
 class _Unreadable(Exception):
@@ -137,6 +172,8 @@ def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict:
 
 
 def _json_kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "an object"
     if isinstance(value, list):
         return "an array"
     if isinstance(value, str):
@@ -167,6 +204,8 @@ def _parse_entry(cert_id: str, content: bytes | str) -> dict:
         raise _Unreadable("not valid JSON: nested too deeply") from None
     if not isinstance(doc, dict):
         raise _Unreadable(f"not a JSON object (top level is {_json_kind(doc)})")
+    if _depth_exceeds(doc, MAX_JSON_DEPTH):
+        raise _Unreadable(f"nested more than {MAX_JSON_DEPTH} levels deep")
     if "id" not in doc:
         raise _Unreadable(f"has no 'id' field (expected {cert_id!r})")
     if doc["id"] != cert_id:
@@ -178,6 +217,32 @@ def _document(doc) -> dict:
     """A record (``record.Certificate``) as its JSON document; a dict as it is."""
     to_json = getattr(doc, "to_json", None)
     return to_json() if callable(to_json) and not isinstance(doc, dict) else doc
+
+
+def _depth_exceeds(doc: object, limit: int) -> bool:
+    stack = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return False
+
+
+def certificate_problem(doc) -> str | None:
+    """Why a parsed document is not a format-1 certificate (``record.Certificate.from_json``
+    names the field and says what would be valid), or None. Only the shape is judged
+    here; whether the evidence holds is ``verify``'s job."""
+    from .record import Certificate
+    from .record import MalformedCertificate as Malformed
+    try:
+        Certificate.from_json(doc)
+    except Malformed as exc:
+        return str(exc)
+    return None
 
 
 def _doc_id(doc: dict) -> str:
@@ -220,35 +285,63 @@ class Store(abc.ABC):
     def record(self, cert_id: str):
         """The certificate as a ``record.Certificate``, None if absent. Raises StoreError
         if the entry is unreadable or is not a format-1 certificate (naming the field)."""
-        from .record import Certificate, MalformedCertificate
+        from .record import Certificate
+        from .record import MalformedCertificate as Malformed
         doc = self.fetch(cert_id)
         if doc is None:
             return None
         try:
             return Certificate.from_json(doc)
-        except MalformedCertificate as exc:
-            raise StoreError(f"{self._where(cert_id)}: malformed certificate: {exc}") from None
+        except Malformed as exc:
+            raise MalformedCertificate(f"{self._where(cert_id)}: malformed certificate: {exc}",
+                                       path=self._where(cert_id), reason=str(exc)) from None
 
     def records(self) -> Iterator[tuple[str, object]]:
         """Every entry sorted by id as a ``record.Certificate``; one that is unreadable or
         malformed comes as a BadEntry saying why (the field, for a malformed one)."""
-        from .record import Certificate, MalformedCertificate
+        from .record import Certificate
+        from .record import MalformedCertificate as Malformed
         for cert_id, doc in self.entries():
             if isinstance(doc, BadEntry):
                 yield cert_id, doc
                 continue
             try:
                 yield cert_id, Certificate.from_json(doc)
-            except MalformedCertificate as exc:
-                yield cert_id, BadEntry(cert_id, self._where(cert_id),
-                                        f"malformed certificate: {exc}")
+            except Malformed as exc:
+                yield cert_id, BadEntry(cert_id, self._where(cert_id), str(exc), True)
 
     def _where(self, cert_id: str) -> str:
         return cert_id
 
 
+# Walking the store one directory at a time through open descriptors (openat) with
+# O_NOFOLLOW means a subdirectory replaced by a symlink -- to /etc, to $HOME -- is
+# refused, not followed, even if it is swapped in while we work. Where the platform
+# lacks dir_fd support (Windows) each component is checked with lstat instead.
+_DIR_FD = (os.open in os.supports_dir_fd and os.mkdir in os.supports_dir_fd
+           and os.rename in os.supports_dir_fd and os.unlink in os.supports_dir_fd
+           and hasattr(os, "O_DIRECTORY") and hasattr(os, "O_NOFOLLOW"))
+_FIX_WRITE = "make the store writable or pass --store DIR"
+
+
+def _os_fix(exc: OSError) -> str:
+    """What to do about an OSError, for the one-line message."""
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return _FIX_WRITE
+    if exc.errno == errno.ENOSPC or exc.errno == getattr(errno, "EDQUOT", -1):
+        return "free some disk space"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "use a shorter id or store path"
+    return "check the path"
+
+
 class DirectoryStore(Store):
-    """Certificates as files ``<root>/<id>.json``; the root is created on first save."""
+    """Certificates as files ``<root>/<id>.json``; the root is created on first save.
+
+    The root itself may be a symlink (the user chose it); nothing below it may be: a
+    symlinked subdirectory or file, a FIFO or a device is refused when reading and never
+    written through. Ids that differ only in case, in the store or in one run, are
+    refused on save, so a checkout on macOS or Windows cannot merge two certificates."""
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(os.fspath(root))
@@ -264,6 +357,56 @@ class DirectoryStore(Store):
         *directories, name = validate_id(cert_id).split("/")
         return self.root.joinpath(*directories, name + _SUFFIX)
 
+    # -- walking the tree below the root
+
+    def _open_dir(self, parts: list[str], create: bool, cert_id: str) -> int:
+        """A descriptor for root/parts..., each component a real directory (no symlink).
+        Raises FileNotFoundError (absent, create=False), StoreError, OSError."""
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for n, part in enumerate(parts):
+                if create:
+                    self._refuse_case_twin(fd, part, cert_id)
+                    try:
+                        os.mkdir(part, 0o755, dir_fd=fd)
+                    except FileExistsError:
+                        pass
+                try:
+                    child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
+                                    dir_fd=fd)
+                except OSError as exc:
+                    if exc.errno == errno.ENOENT:
+                        raise FileNotFoundError(part) from None
+                    if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                        if not _is_link(fd, part):
+                            if create:
+                                raise
+                            raise FileNotFoundError(part) from None  # a file: id absent
+                        raise _Refused("/".join(parts[:n + 1]),
+                                       "a symbolic link, where a directory of the id is "
+                                       "expected; the store never follows links out of "
+                                       "itself", "remove or replace it") from None
+                    raise
+                os.close(fd)
+                fd = child
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    @staticmethod
+    def _refuse_case_twin(directory: int | Path, name: str, cert_id: str) -> None:
+        folded = name.casefold()
+        with os.scandir(directory) as it:
+            for entry in it:
+                if entry.name != name and entry.name.casefold() == folded:
+                    raise StoreError(
+                        f"cannot save certificate {cert_id!r}: {entry.name!r} is already in "
+                        f"the store and differs from {name!r} only in case; they would be "
+                        "one file on macOS and Windows; rename one of them")
+
     def save(self, doc) -> None:
         doc = _document(doc)
         cert_id = _doc_id(doc)
@@ -273,27 +416,84 @@ class DirectoryStore(Store):
 
         def failed(exc: OSError) -> StoreError:
             return StoreError(f"cannot save certificate {cert_id!r} to {path}:"
-                              f" {exc.strerror or exc}")
+                              f" {exc.strerror or exc}; {_os_fix(exc)}")
 
+        if not _DIR_FD:
+            return self._save_by_path(cert_id, path, data, failed)
+        *directories, name = cert_id.split("/")
+        filename = name + _SUFFIX
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Same directory as the target, so os.replace is a rename on one filesystem.
+            dfd = self._open_dir(directories, True, cert_id)
+        except _Refused as exc:
+            raise StoreError(f"cannot save certificate {cert_id!r}: "
+                             f"{self.root.joinpath(exc.part)} is {exc.reason}; "
+                             f"{exc.fix}") from None
+        except OSError as exc:
+            if isinstance(exc, StoreError):
+                raise
+            raise failed(exc) from exc
+        try:
+            self._refuse_case_twin(dfd, filename, cert_id)
+            tmp = f".{name}.{secrets.token_hex(6)}.tmp"
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                             _FILE_MODE, dir_fd=dfd)
+            except OSError as exc:
+                raise failed(exc) from exc
+            try:
+                try:
+                    os.fchmod(fd, _FILE_MODE)   # whatever the umask: a repository file
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                    os.fsync(fd)                # data on disk before the rename shows it
+                finally:
+                    os.close(fd)
+                # rename never follows a symlink at the target: it replaces the link
+                os.replace(tmp, filename, src_dir_fd=dfd, dst_dir_fd=dfd)
+            except BaseException as exc:  # including KeyboardInterrupt: no temp file left
+                try:
+                    os.unlink(tmp, dir_fd=dfd)
+                except OSError:
+                    pass
+                if isinstance(exc, OSError):
+                    raise failed(exc) from exc
+                raise
+            try:
+                os.fsync(dfd)
+            except OSError:
+                pass
+        finally:
+            os.close(dfd)
+
+    def _save_by_path(self, cert_id, path: Path, data: bytes, failed) -> None:
+        """save() where dir_fd is unsupported: each component checked with lstat."""
+        try:
+            current = self.root
+            current.mkdir(parents=True, exist_ok=True)
+            for part in path.relative_to(self.root).parts[:-1]:
+                self._refuse_case_twin(current, part, cert_id)
+                current = current / part
+                if current.is_symlink():
+                    raise StoreError(f"cannot save certificate {cert_id!r}: {current} is a "
+                                     "symbolic link, where a directory of the id is "
+                                     "expected; the store never follows links out of "
+                                     "itself; remove or replace it")
+                current.mkdir(exist_ok=True)
+            self._refuse_case_twin(current, path.name, cert_id)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        except StoreError:
+            raise
         except OSError as exc:
             raise failed(exc) from exc
         try:
-            try:
-                handle = os.fdopen(fd, "wb")  # binary: no newline translation on Windows
-            except BaseException:
-                os.close(fd)
-                raise
-            with handle:
+            with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
-                os.fsync(handle.fileno())  # data on disk before the rename makes it visible
+                os.fsync(handle.fileno())
             os.chmod(tmp, _FILE_MODE)
             os.replace(tmp, path)
-        except BaseException as exc:  # including KeyboardInterrupt: never leave a temp file
+        except BaseException as exc:
             try:
                 os.unlink(tmp)
             except OSError:
@@ -306,22 +506,34 @@ class DirectoryStore(Store):
     def fetch(self, cert_id: str) -> dict | None:
         path = self.path_for(cert_id)
         try:
-            return _parse_entry(cert_id, self._read(path))
+            return _parse_entry(cert_id, self._read(cert_id))
         except FileNotFoundError:
             return None
         except _Unreadable as exc:
-            raise StoreError(f"cannot read certificate {cert_id!r} from {path}:"
-                             f" {exc.reason}") from None
+            raise MalformedCertificate(f"cannot read certificate {cert_id!r} from {path}:"
+                                       f" {exc.reason}", path=str(path),
+                                       reason=exc.reason) from None
 
     def delete(self, cert_id: str) -> bool:
         path = self.path_for(cert_id)
+        *directories, name = cert_id.split("/")
         try:
-            os.unlink(path)
+            if not _DIR_FD:
+                os.unlink(path)
+                return True
+            try:
+                dfd = self._open_dir(directories, False, cert_id)
+            except _Refused:
+                return False
+            try:
+                os.unlink(name + _SUFFIX, dir_fd=dfd)
+            finally:
+                os.close(dfd)
         except (FileNotFoundError, NotADirectoryError):
             return False
         except OSError as exc:
             raise StoreError(f"cannot delete certificate {cert_id!r} at {path}:"
-                             f" {exc.strerror or exc}") from exc
+                             f" {exc.strerror or exc}; {_os_fix(exc)}") from exc
         # Empty directories are left in place: removing them would race a concurrent
         # save into the same directory, and ids() never lists directories anyway.
         return True
@@ -337,65 +549,132 @@ class DirectoryStore(Store):
     def entries(self) -> Iterator[tuple[str, dict | BadEntry]]:
         found, misnamed, problems = self._scan()
         bad = {name: BadEntry(name, path, reason) for name, path, reason in problems}
-        for name, path in misnamed:
-            bad[name] = BadEntry(name, path, f"file name is not a valid id: {_ID_HELP}")
-        for name in sorted([*found, *bad]):
+        for name, path, reason in misnamed:
+            bad.setdefault(name, BadEntry(name, path, reason))
+        for name in sorted({*found, *bad}):
             if name in bad:
                 yield name, bad[name]
                 continue
             path = self.path_for(name)
             try:
-                yield name, _parse_entry(name, self._read(path))
+                yield name, _parse_entry(name, self._read(name))
             except FileNotFoundError:
                 continue  # deleted since the listing: no longer an entry
             except _Unreadable as exc:
                 yield name, BadEntry(name, str(path), exc.reason)
 
-    @staticmethod
-    def _read(path: Path) -> bytes:
-        """The file's bytes; FileNotFoundError if absent, _Unreadable if it can't be read."""
+    def _read(self, cert_id: str) -> bytes:
+        """The entry's bytes; FileNotFoundError if absent, _Unreadable if it can't be read
+        (a symlink, FIFO or device, too large, unreadable)."""
+        *directories, name = validate_id(cert_id).split("/")
         try:
-            return path.read_bytes()
+            if not _DIR_FD:
+                path = self.path_for(cert_id)
+                if path.is_symlink():
+                    raise FileRefused("is a symbolic link", "replace the link by the file")
+                return read_regular_file(path, MAX_CERTIFICATE_BYTES)
+            try:
+                dfd = self._open_dir(directories, False, cert_id)
+            except _Refused as exc:
+                raise _Unreadable(f"{exc.part} is {exc.reason}") from None
+            try:
+                return read_regular_file(name + _SUFFIX, MAX_CERTIFICATE_BYTES, dir_fd=dfd,
+                                         follow_symlinks=False)
+            finally:
+                os.close(dfd)
         except (FileNotFoundError, NotADirectoryError):
             # A file where a directory of the id should be means the id is absent.
-            raise FileNotFoundError(path) from None
+            raise FileNotFoundError(cert_id) from None
+        except FileRefused as exc:
+            reason = exc.reason
+            if reason.startswith("file is"):
+                reason += " (certificates are at most 64 MiB)"
+            if "symbolic link" in reason:
+                reason += "; the store never follows links"
+            raise _Unreadable(reason) from None
         except OSError as exc:
             raise _Unreadable(f"cannot read file: {exc.strerror or exc}") from None
 
-    def _scan(self) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str, str]]]:
-        """Walk the root: (valid ids, misnamed .json files, directories that failed to list).
+    def _scan(self) -> tuple[list[str], list[tuple[str, str, str]],
+                             list[tuple[str, str, str]]]:
+        """Walk the root without recursion and without following links: (valid ids,
+        misnamed or refused entries, directories that failed to list), the last two as
+        (name, path, reason).
 
         Names starting with '.' are skipped: temporary files, .git and the like can
-        never be ids. Files not ending in .json are not entries.
+        never be ids. Files not ending in .json are not entries. A symlink (to a file
+        or a directory), FIFO or device where an entry could be is reported.
         """
         found: list[str] = []
-        misnamed: list[tuple[str, str]] = []
+        misnamed: list[tuple[str, str, str]] = []
         problems: list[tuple[str, str, str]] = []
         if not os.path.lexists(self.root):
             return found, misnamed, problems
-
-        def on_error(exc: OSError) -> None:
-            where = exc.filename or str(self.root)
-            problems.append((self._relative(where), str(where),
-                             f"cannot list directory: {exc.strerror or exc}"))
-
-        for dirpath, dirnames, filenames in os.walk(self.root, onerror=on_error):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            for filename in filenames:
-                if filename.startswith(".") or not filename.endswith(_SUFFIX):
+        stack = [str(self.root)]
+        while stack:
+            directory = stack.pop()
+            try:
+                with os.scandir(directory) as it:
+                    listing = list(it)
+            except OSError as exc:
+                problems.append((self._relative(directory), directory,
+                                 f"cannot list directory: {exc.strerror or exc}"))
+                continue
+            for entry in listing:
+                if entry.name.startswith("."):
                     continue
-                full = os.path.join(dirpath, filename)
-                name = self._relative(full)[: -len(_SUFFIX)]
+                try:
+                    is_link = entry.is_symlink()
+                    is_dir = not is_link and entry.is_dir(follow_symlinks=False)
+                    is_file = not is_link and entry.is_file(follow_symlinks=False)
+                    mode = entry.stat(follow_symlinks=False).st_mode
+                except OSError as exc:
+                    problems.append((self._relative(entry.path), entry.path,
+                                     f"cannot read: {exc.strerror or exc}"))
+                    continue
+                if is_dir:
+                    stack.append(entry.path)
+                    continue
+                json_name = entry.name.endswith(_SUFFIX)
+                name = self._relative(entry.path)
+                if json_name:
+                    name = name[: -len(_SUFFIX)]
+                if is_link and (json_name or os.path.isdir(entry.path)):
+                    misnamed.append((name, entry.path, "is a symbolic link; the store "
+                                     "never follows links (replace it by the file itself)"))
+                    continue
+                if not json_name:
+                    continue
+                if not is_file:
+                    misnamed.append((name, entry.path, f"is {file_kind(mode)}, not a "
+                                     "regular file; only regular files are read"))
+                    continue
                 try:
                     found.append(validate_id(name))
-                except InputError:
-                    misnamed.append((name, full))
+                except InputError as exc:
+                    misnamed.append((name, entry.path, f"file name is not a valid id: "
+                                     f"{exc.message.split(': ', 1)[-1]}"))
         found.sort()
         return found, misnamed, problems
 
     def _relative(self, path: str | os.PathLike) -> str:
         relative = os.path.relpath(path, self.root)
         return "" if relative == "." else relative.replace(os.sep, "/")
+
+
+class _Refused(Exception):
+    """Internal: a component below the store root that must not be entered."""
+
+    def __init__(self, part: str, reason: str, fix: str):
+        super().__init__(reason)
+        self.part, self.reason, self.fix = part, reason, fix
+
+
+def _is_link(dir_fd: int, name: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -429,7 +708,13 @@ class MemoryStore(Store):
     def save(self, doc) -> None:
         doc = _document(doc)
         cert_id = _doc_id(doc)
-        self._texts[cert_id] = dumps(doc)
+        text = dumps(doc)
+        if cert_id not in self._texts:
+            for earlier, _ in case_collisions([*self._texts, cert_id])[:1]:
+                raise StoreError(f"cannot save certificate {cert_id!r}: {earlier!r} is already "
+                                 f"in the store and differs from it only in case; they "
+                                 "would be one file on macOS and Windows; rename one of them")
+        self._texts[cert_id] = text
 
     def fetch(self, cert_id: str) -> dict | None:
         text = self._texts.get(validate_id(cert_id))
@@ -438,8 +723,10 @@ class MemoryStore(Store):
         try:
             return _parse_entry(cert_id, text)
         except _Unreadable as exc:
-            raise StoreError(f"cannot read certificate {cert_id!r} from"
-                             f" {self._location(cert_id)}: {exc.reason}") from None
+            raise MalformedCertificate(f"cannot read certificate {cert_id!r} from"
+                                       f" {self._location(cert_id)}: {exc.reason}",
+                                       path=self._location(cert_id),
+                                       reason=exc.reason) from None
 
     def delete(self, cert_id: str) -> bool:
         return self._texts.pop(validate_id(cert_id), None) is not None
@@ -472,6 +759,20 @@ def fraction_to_str(x: Fraction) -> str:
         raise TypeError(f"fraction_to_str needs a Fraction or int, got"
                         f" {type(x).__name__} {x!r}")
     return str(Fraction(x))
+
+
+_DECIMAL = re.compile(r"-?[0-9]{1,400}(?:\.[0-9]{1,400})?(?:[eE][+-]?[0-9]{1,3})?", re.ASCII)
+
+
+def read_number(s: object) -> Fraction:
+    """A stored number for display: ``str_to_fraction``'s grammar, or a decimal such as
+    ``'0.7071'`` or ``'1.5e-3'`` (irrational statistics are stored so) with at most a
+    three-digit exponent -- ``Fraction('1e999999999')`` would build a billion-digit
+    integer. Raises ValueError for anything else."""
+    if isinstance(s, str) and _DECIMAL.fullmatch(s) and "/" not in s \
+            and not _FRACTION.fullmatch(s):
+        return Fraction(s)
+    return str_to_fraction(s)
 
 
 def source_candidates(store: Store, source: str) -> list[Path]:

@@ -14,7 +14,7 @@ import math
 import os
 from dataclasses import dataclass, field as _field
 
-from .errors import InputError, ProverError
+from .errors import InputError, MalformedCertificate, ProverError
 from .store import BadEntry
 
 ESTIMATE_TOLERANCE = 1e-6
@@ -24,7 +24,7 @@ TRUST_LEVELS = ("kernel", "certificate", "solvers", "solver")
 @dataclass
 class Report:
     id: str
-    status: str        # 'pass' | 'failed' | 'stale' | 'unchecked'
+    status: str        # 'pass' | 'failed' | 'stale' | 'malformed' | 'unchecked'
     detail: str
     # a Coq proof still to be re-compiled (``verify --kernel``): all of a run's go to coqc
     # together (``_compile_pending``), then the status says what coqc answered
@@ -50,6 +50,9 @@ def _verify_store(store, ids, timeout, kernel) -> list[Report]:
         for cid in ids:
             try:
                 doc = store.fetch(cid)
+            except MalformedCertificate as exc:
+                reports.append(Report(cid, "malformed", f"{exc.path}: {exc.reason}"))
+                continue
             except ProverError as exc:
                 reports.append(Report(cid, "failed", f"unreadable: {exc}"))
                 continue
@@ -60,7 +63,7 @@ def _verify_store(store, ids, timeout, kernel) -> list[Report]:
         return reports
     for cid, doc in store.entries():
         if isinstance(doc, BadEntry):
-            reports.append(Report(cid, "failed", f"unreadable: {doc.reason}"))
+            reports.append(Report(cid, "malformed", f"{doc.path}: {doc.reason}"))
         else:
             reports.append(_verify_one(doc, timeout, kernel, store))
     return reports
@@ -98,23 +101,32 @@ def verify_one(doc: dict, timeout: float | None = None, kernel: bool = False,
 
 def _verify_one(doc, timeout: float | None = None, kernel: bool = False,
                 store=None) -> Report:
-    """``doc``: a certificate record, or a parsed document (read into one first: a
-    malformed document fails, naming its field)."""
-    from .record import Certificate, MalformedCertificate
+    """``doc``: a certificate record, or a parsed document, read into one first: a
+    document that is not a format-1 certificate is 'malformed', the detail naming the
+    file and the field."""
+    from .record import Certificate
+    from .record import MalformedCertificate as Malformed
     if isinstance(doc, Certificate):
         rec = doc
     else:
         cid = str(doc.get("id", "?")) if isinstance(doc, dict) else "?"
         try:
             rec = Certificate.from_json(doc)
-        except MalformedCertificate as exc:
-            return Report(cid, "failed", f"malformed certificate: {exc}")
+        except Malformed as exc:
+            try:
+                where = store.path_for(cid) if hasattr(store, "path_for") else cid
+            except ProverError:
+                where = cid
+            return Report(cid, "malformed", f"{where}: {exc}")
     try:
         return _verify(rec, timeout, kernel, store)
     except ProverError as exc:
         return Report(rec.id, "failed", str(exc))
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        return Report(rec.id, "failed", f"malformed certificate: {type(exc).__name__}: {exc}")
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError,
+            IndexError) as exc:
+        # the record holds together, but an evidence payload (a proof's cases, a
+        # realization) has a shape the checker cannot read
+        return Report(rec.id, "malformed", f"{type(exc).__name__}: {exc}")
 
 
 def _verify(rec, timeout: float | None, kernel: bool = False, store=None) -> Report:

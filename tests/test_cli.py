@@ -149,7 +149,8 @@ def test_list_reports_an_unreadable_certificate_and_goes_on(checked, tmp_path, c
     (store / "c" / "broken.json").write_text("{not json")
     code, out, err = run(capsys, "list", "--store", str(store))
     assert code == 0
-    assert ids_listed(out) == ["c/refuted", "c/valid", "c/wrong"]
+    assert ids_listed(out) == ["c/broken", "c/refuted", "c/valid", "c/wrong"]
+    assert [l.split()[2] for l in out.splitlines() if l.startswith("c/broken")] == ["malformed"]
     assert "warning: unreadable certificate" in err and "broken.json" in err
 
 

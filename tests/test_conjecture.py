@@ -139,8 +139,8 @@ def test_missing_file(tmp_path):
 
 
 def test_too_large_file(tmp_path):
-    err = load_error(tmp_path, 'model = "twins"\nclaim = "h2 <= 1"\n# ' + "x" * 1_000_001)
-    assert "at most 1000000" in err.message
+    err = load_error(tmp_path, 'model = "twins"\nclaim = "h2 <= 1"\n# ' + "x" * (1 << 20))
+    assert "the limit is 1048576 (conjecture files are at most 1 MiB)" in err.message
 
 
 # --- keys and their values ----------------------------------------------------------------

@@ -169,8 +169,8 @@ def test_store_records_marks_a_malformed_entry_with_its_field(tmp_path):
     entries = dict(store.records())
     assert isinstance(entries["twins/h2-at-most-2rDZ"], Certificate)
     bad = entries["twins/falconer-lower-bounds-h2"]
-    assert isinstance(bad, BadEntry) and bad.reason == (
-        "malformed certificate: field 'counterexample.violation' is 'lots', not an exact "
+    assert isinstance(bad, BadEntry) and bad.malformed and bad.reason == (
+        "field 'counterexample.violation' is 'lots', not an exact "
         "number 'p/q' (or a float where it is irrational)")
     assert bad.path.endswith("falconer-lower-bounds-h2.json")
 
@@ -180,12 +180,13 @@ def test_show_and_list_explain_a_malformed_entry(tmp_path, capsys):
     store = _store_with_a_malformed_entry(tmp_path)
     assert main(["show", "twins/falconer-lower-bounds-h2", "--store", str(store.root)]) == 2
     err = capsys.readouterr().err
-    assert "malformed certificate: field 'counterexample.violation'" in err
+    assert "is malformed: " in err and "field 'counterexample.violation'" in err
     assert "Traceback" not in err
     assert main(["list", "--store", str(store.root)]) == 0
     out, err = capsys.readouterr()
-    assert "twins/h2-at-most-2rDZ" in out and "falconer-lower-bounds-h2" not in out
-    assert "unreadable certificate" in err and "'counterexample.violation'" in err
+    rows = {line.split()[0]: line.split()[2] for line in out.splitlines()[2:]}
+    assert rows == {"twins/h2-at-most-2rDZ": "valid", "twins/falconer-lower-bounds-h2": "malformed"}
+    assert "malformed certificate" in err and "'counterexample.violation'" in err
 
 
 def test_records_travel_between_processes():

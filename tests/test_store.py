@@ -168,7 +168,7 @@ def test_failed_replace_keeps_old_file_and_cleans_temp(tmp_path, monkeypatch):
     directory_store.save(certificate("twins/a", verdict="valid"))
     before = (root / "twins" / "a.json").read_bytes()
 
-    def broken_replace(src, dst):
+    def broken_replace(src, dst, **_):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store_module.os, "replace", broken_replace)
@@ -199,7 +199,7 @@ def test_interrupt_during_write_cleans_temp(tmp_path, monkeypatch):
     root = tmp_path / "c"
     directory_store = DirectoryStore(root)
 
-    def interrupted(src, dst):
+    def interrupted(src, dst, **_):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(store_module.os, "replace", interrupted)

@@ -171,21 +171,25 @@ def test_changed_violation(tree, capsys):
                                               "from the recomputation")
 
 
-@pytest.mark.parametrize("cid, verdict, detail", [
-    ("t/valid", "refuted", "field 'trust' is 'certificate', but the verdict is 'refuted'"),
-    ("t/valid", "unknown", "field 'trust' is 'certificate', but the verdict is 'unknown'"),
-    ("t/refuted", "valid", "field 'proof' is missing (a valid verdict needs one)"),
-    ("t/valid", "proven", "field 'verdict' is 'proven'; it must be one of 'valid', "
-                          "'refuted', 'unknown'"),
-    ("t/refuted", "unknown", "field 'reason' is missing (an unknown verdict says why)"),
+@pytest.mark.parametrize("cid, verdict, status, detail", [
+    ("t/valid", "refuted", "malformed", "field 'trust' is 'certificate', but the verdict is "
+                                        "'refuted'"),
+    ("t/valid", "unknown", "malformed", "field 'trust' is 'certificate', but the verdict is "
+                                        "'unknown'"),
+    ("t/refuted", "valid", "malformed", "field 'proof' is missing (a valid verdict needs one)"),
+    ("t/valid", "proven", "malformed", "field 'verdict' is 'proven'; it must be one of "
+                                       "'valid', 'refuted', 'unknown'"),
+    ("t/valid", 5, "malformed", "field 'verdict' is the number 5; it must be one of"),
+    ("t/refuted", "unknown", "malformed", "field 'reason' is missing (an unknown verdict "
+                                          "says why)"),
 ])
-def test_changed_verdict(tree, capsys, cid, verdict, detail):
+def test_changed_verdict(tree, capsys, cid, verdict, status, detail):
     doc = read(cid)
     doc["verdict"] = verdict
     write(cid, doc)
     code, results, _ = verify(capsys, cid)
     assert code == 1
-    assert results[cid][0] == "failed" and detail in results[cid][1]
+    assert results[cid][0] == status and detail in results[cid][1]
 
 
 def test_refuted_relabelled_unknown_with_a_reason(tree, capsys):
@@ -218,7 +222,7 @@ def test_trust_weaker_than_the_farkas_certificate(tree, capsys, trust):
     write("t/valid", doc)
     code, results, _ = verify(capsys, "t/valid")
     assert code == 1
-    assert results["t/valid"][0] == "failed"
+    assert results["t/valid"][0] == ("failed" if trust else "malformed")
     assert (f"trust '{trust}' does not match a farkas certificate" if trust else
             "field 'trust' is null (a valid verdict has a trust)") in results["t/valid"][1]
 
@@ -230,9 +234,8 @@ def test_trust_kernel_without_any_proof(tree, capsys):
     write("t/valid", doc)
     code, results, _ = verify(capsys)
     assert code == 1
-    assert_only_failure(results, "t/valid", "failed",
-                        "malformed certificate: field 'proof' is missing (a valid verdict "
-                        "needs one)")
+    assert_only_failure(results, "t/valid", "malformed",
+                        "field 'proof' is missing (a valid verdict needs one)")
 
 
 def test_trust_on_a_refuted_claim(tree, capsys):
@@ -241,16 +244,17 @@ def test_trust_on_a_refuted_claim(tree, capsys):
     write("t/refuted", doc)
     code, results, _ = verify(capsys, "t/refuted")
     assert code == 1
-    assert results["t/refuted"][1] == ("malformed certificate: field 'trust' is 'certificate', "
-                                       "but the verdict is 'refuted' (only a valid verdict has "
-                                       "a trust)")
+    assert results["t/refuted"][0] == "malformed"
+    assert results["t/refuted"][1].endswith("t/refuted.json: field 'trust' is 'certificate', "
+                                            "but the verdict is 'refuted' (only a valid verdict "
+                                            "has a trust)")
 
 
 def test_corrupt_json_is_reported_and_the_others_still_verified(tree, capsys):
     cert_path("t/valid").write_text(cert_path("t/valid").read_text()[:-20])
     code, results, _ = verify(capsys)
     assert code == 1
-    assert_only_failure(results, "t/valid", "failed", "unreadable: not valid JSON")
+    assert_only_failure(results, "t/valid", "malformed", "not valid JSON")
 
 
 def test_certificate_under_the_wrong_id(tree, capsys):
@@ -259,7 +263,7 @@ def test_certificate_under_the_wrong_id(tree, capsys):
     write("t/valid", doc)
     code, results, _ = verify(capsys, "t/valid")
     assert code == 1
-    assert results["t/valid"][1].startswith("unreadable: ") and "id inside is 't/other'" \
+    assert results["t/valid"][0] == "malformed" and "id inside is 't/other'" \
         in results["t/valid"][1]
 
 

@@ -6,7 +6,6 @@ the data flow one way: computation → records → plot → command."""
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 from typing import Iterable
 
 from ..errors import InputError
@@ -43,11 +42,16 @@ def run_command(args, out=print, store=None) -> int:
     frontiers). Raises InputError on bad input (exit 2 at the edge); returns 0."""
     import json
 
-    try:
-        epsilon = Fraction(getattr(args, "epsilon", None) or DEFAULT_EPSILON)
+    from ..limits import number_problem
+    from ..store import read_number
+
+    try:    # bounded: Fraction("1e99999999") would build a hundred-million-digit integer
+        epsilon = read_number(str(getattr(args, "epsilon", None) or DEFAULT_EPSILON))
     except (ValueError, ZeroDivisionError):
         raise InputError(f"--epsilon {args.epsilon!r}: give a positive rational such as "
                          "1/16") from None
+    if number_problem(epsilon):
+        raise InputError(f"--epsilon {args.epsilon!r}: {number_problem(epsilon)}")
     if epsilon <= 0:
         raise InputError(f"--epsilon {args.epsilon!r}: give a positive rational such as 1/16")
     fr = frontier(args.model, args.x, args.y, parse_params(args.param), store=store,

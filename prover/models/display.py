@@ -43,6 +43,6 @@ def approx_text(text) -> str:
     if isinstance(text, str) and "/" in text:
         try:
             return f"{text} (≈{float(Fraction(text)):.4g})"
-        except (ValueError, ZeroDivisionError):
+        except (ValueError, ZeroDivisionError, OverflowError):
             return text
     return str(text)

@@ -50,7 +50,7 @@ def _approx(value) -> str:
     if isinstance(value, str) and "/" in value:
         try:
             return f"≈{float(Fraction(value)):.6g}"
-        except (ValueError, ZeroDivisionError):
+        except (ValueError, ZeroDivisionError, OverflowError):
             return ""
     return ""
 

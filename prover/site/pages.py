@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from urllib.parse import quote
 
 from ..models.display import plotted_axes
 from ..record import Certificate, Proof, thaw
 from ..show import TRUST_TEXT, render
+from ..store import read_number
 from .assets import _page
 from .markup import (_as_dict, _as_list, _cert_path, _esc, _exact_cells, _href, _model_name,
                      _num_html, _table, _value_html, _verdict_badge)
@@ -227,7 +227,7 @@ def _point_html(doc: Certificate, model) -> str:
             continue
         num, sep, den = axis.partition("/")     # a ratio of two statistics, e.g. rDZ/rMZ
         try:
-            ratio = Fraction(str(stats[num])) / Fraction(str(stats[den])) if sep else None
+            ratio = read_number(stats[num]) / read_number(stats[den]) if sep else None
         except (KeyError, ValueError, ZeroDivisionError, TypeError):
             ratio = None
         if ratio is not None:
