@@ -71,7 +71,7 @@ def _product(atoms: list[Atom], idx) -> Poly:
     return p
 
 
-def _eliminations(atoms: list[Atom]) -> list[tuple[int, str, Poly]]:
+def eliminations(atoms: list[Atom]) -> list[tuple[int, str, Poly]]:
     """[(atom index k, variable x, value of x)] for equalities h_k = kappa*x + r with a
     constant kappa != 0 and r free of x, x in no later equality (so exact division by
     h_k, in order, recovers the multipliers)."""
@@ -106,7 +106,7 @@ def _linear_variables(h: Poly) -> list[tuple[str, Fraction]]:
     return out
 
 
-def _substitute_all(p: Poly, elims) -> Poly:
+def substitute_all(p: Poly, elims) -> Poly:
     for _k, x, value in elims:
         if x in p.variables():
             p = p.substitute({x: value})
@@ -116,7 +116,6 @@ def _substitute_all(p: Poly, elims) -> Poly:
 def _divide_linear(p: Poly, x: str, h: Poly) -> tuple[Poly, Poly]:
     """(q, rem) with p = q*h + rem, rem free of x, for h = kappa*x + r (r free of x)."""
     kappa = h.terms[((x, 1),)]
-    rest = h - Poly.var(x).scale(kappa)
     q_terms: dict = {}
     rem = p
     while True:
@@ -134,7 +133,6 @@ def _divide_linear(p: Poly, x: str, h: Poly) -> tuple[Poly, Poly]:
         for m, c in step.terms.items():
             q_terms[m] = q_terms.get(m, Fraction(0)) + c
         rem = rem - step * h
-    del rest
     return Poly(q_terms), rem
 
 
@@ -296,9 +294,9 @@ def search_case(atoms: list[Atom], timeout: float = 10.0) -> dict:
 
 
 def _search(atoms: list[Atom], deadline: float, reasons: list[str]) -> dict:
-    elims = _eliminations(atoms)
+    elims = eliminations(atoms)
     gone = {k for k, _x, _v in elims}
-    reduced = [Atom(_substitute_all(a.poly, elims), a.rel) if k not in gone else None
+    reduced = [Atom(substitute_all(a.poly, elims), a.rel) if k not in gone else None
                for k, a in enumerate(atoms)]
     ineq = [i for i, a in enumerate(atoms) if a.rel in (">=", ">")]
     eqs = [k for k, a in enumerate(atoms) if a.rel == "==" and k not in gone]
@@ -433,7 +431,7 @@ def _recover(sdp, solved, atoms, elims, tol, den, deadline, drop) -> dict | None
     cert = sdp.exact(solved, tol, den, deadline, drop)
     if cert is None:
         return None
-    cert = _finish(atoms, elims, cert)
+    cert = restore_equalities(atoms, elims, cert)
     try:
         check_case(atoms, cert)
     except CertificateError:
@@ -735,7 +733,7 @@ def _rational_range(vecs, den: int):
     return out
 
 
-def _finish(atoms: list[Atom], elims, cert: dict) -> dict:
+def restore_equalities(atoms: list[Atom], elims, cert: dict) -> dict:
     """Recover the multipliers of the eliminated equalities by exact division, so the
     identity holds in the original atoms."""
     if not elims:
