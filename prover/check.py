@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from fractions import Fraction
 
-from . import __version__
+from ._version import __version__
 from . import expr as E
 from . import solvers
 from .conjecture import Conjecture
@@ -27,6 +27,8 @@ from .evaluate import (Undecided, Undefined, exact_truth, float_term, margin, Ex
 from .errors import ProverError
 from .formula import holds
 from .poly import fraction_text
+from .record import (Certificate, CoqRecord, Counterexample, Draft, Kind, ModelRef, Proof,
+                     SolverCall, SolverResult, Trust, Verdict, freeze)
 
 DEFAULT_TIMEOUT = 60.0
 MARGINS = tuple(Fraction(1, 2 ** k) for k in (0, 1, 2, 4, 6, 8, 10))
@@ -37,8 +39,9 @@ EFFORTS = (1, 4, 16)     # simulation sizes tried in turn (x 100,000 families)
 
 @dataclass
 class Outcome:
+    """One conjecture's result: its certificate record and how the run went."""
     conjecture: Conjecture
-    certificate: dict
+    record: Certificate
     warnings: list[str] = field(default_factory=list)
     solver_seconds: float = 0.0
     confirm_seconds: float = 0.0
@@ -46,38 +49,48 @@ class Outcome:
     seconds: float = 0.0
 
     @property
-    def verdict(self) -> str:
-        return self.certificate["verdict"]
+    def verdict(self) -> Verdict:
+        return self.record.verdict
 
     @property
-    def trust(self) -> str | None:
-        return self.certificate.get("trust")
+    def trust(self) -> Trust | None:
+        return self.record.trust
+
+    @property
+    def certificate(self) -> dict:
+        """The record as its JSON document (what the store writes)."""
+        return self.record.to_json()
 
 
-def _solver_entry(r: solvers.SolverResult, role: str) -> dict:
-    entry = {"name": r.solver, "version": r.version, "result": r.result,
-             "seconds": round(r.seconds, 3), "role": role}
-    if r.reason:
-        entry["reason"] = r.reason
-    return entry
+def _solver_entry(r: solvers.SolverResult, role: str) -> SolverCall:
+    return SolverCall(r.solver, r.version, SolverResult(r.result), round(r.seconds, 3), role,
+                      r.reason or None)
 
 
-def base_certificate(conj: Conjecture, problem: Problem) -> dict:
-    return {
-        "format": 1,
-        "id": conj.id,
-        "title": conj.title,
-        "source": conj.source,
-        "conjecture_sha256": conj.sha256(),
-        "encoding_sha256": problem.sha256(),
-        "model": {"name": conj.model, "params": conj.params},
-        "claim": E.to_text(conj.claim),
-        "assume": [E.to_text(a) for a in conj.assume],
-        "expect": conj.expect,
-        "prover_version": __version__,
-        "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-        "solvers": [],
-    }
+def new_draft(conj: Conjecture, problem: Problem) -> Draft:
+    """The certificate of a conjecture before any evidence: ``unknown``."""
+    return Draft(
+        id=conj.id, title=conj.title, source=conj.source,
+        conjecture_sha256=conj.sha256(), encoding_sha256=problem.sha256(),
+        model=ModelRef(conj.model, freeze(conj.params)), claim=E.to_text(conj.claim),
+        assume=tuple(E.to_text(a) for a in conj.assume),
+        expect=None if conj.expect is None else Verdict(conj.expect),
+        prover_version=__version__,
+        created=datetime.now(timezone.utc).replace(microsecond=0).isoformat())
+
+
+PHASE_HOOK = None     # set by a pipeline worker: called with each phase's name
+
+
+def _phase(name: str) -> None:
+    if PHASE_HOOK is not None:
+        PHASE_HOOK(name)
+
+
+def _left(deadline: float) -> float:
+    """What is left of the conjecture's budget (at least a moment, so that a phase that
+    is reached still runs and says why it stopped)."""
+    return max(0.5, deadline - time.perf_counter())
 
 
 def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 20261127,
@@ -87,11 +100,14 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
     of every certificate found (trust ``kernel``; needs ``coqc``)."""
     start = time.perf_counter()
     timeout = timeout or conj.timeout or DEFAULT_TIMEOUT
+    deadline = start + timeout          # the whole conjecture's budget, shared by phases
+    _phase("encoding")
     instance = conj.instance()
     problem = encode(instance, conj.claim, conj.assume)
-    cert = base_certificate(conj, problem)
-    out = Outcome(conj, cert)
+    cert = new_draft(conj, problem)
+    out = Outcome(conj, None)           # its record is the draft, frozen at the end
     primary = use_solvers[0]
+    _phase("the solvers")
 
     # all at once (one child each): the vacuity check (are the model's constraints plus
     # the assumptions satisfiable at all?) and every solver on the negated claim. The
@@ -111,18 +127,14 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
             break
         _, r = finished
         if r.result == "unsat" and certify_failure is None and certify:
-            certify_failure = _certify(problem, cert, out, timeout, kernel)
+            certify_failure = _certify(problem, cert, out, _left(deadline))
             if not certify_failure:
                 settled = "certificate"
         elif r.result == "sat" and not refuted_tried:
             refuted_tried = True
-            _refute(conj, instance, problem, cert, out, timeout, seed, primary, r)
-            if cert.get("verdict") == "refuted":
+            _refute(conj, instance, problem, cert, out, _left(deadline), seed, primary, r)
+            if cert.verdict is Verdict.REFUTED:
                 settled = "counterexample"
-    if settled == "certificate":
-        # an earlier unconfirmed candidate (a lying sat) no longer matters
-        cert.pop("reason", None)
-        cert.pop("counterexample", None)
     if settled:
         why = ("a checked certificate" if settled == "certificate"
                else "a confirmed counterexample")
@@ -134,13 +146,11 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
     vac = portfolio.wait(0)
     results = [portfolio.results[k] for k in sorted(claim_calls)]
     out.solver_seconds += max(x.seconds for x in [vac, *results])
-    cert["solvers"][:0] = ([_solver_entry(vac, "vacuity check: hypotheses satisfiable?")]
-                           + [_solver_entry(x, "negated claim") for x in results])
-    cert["vacuous"] = vac.result == "unsat"
-    witness = hypotheses_witness(conj, instance, vac)
-    if witness is not None:
-        cert["witness"] = witness
-    if cert["vacuous"]:
+    cert.solvers[:0] = ([_solver_entry(vac, "vacuity check: hypotheses satisfiable?")]
+                        + [_solver_entry(x, "negated claim") for x in results])
+    cert.vacuous = vac.result == "unsat"
+    cert.witness = hypotheses_witness(conj, instance, vac)
+    if cert.vacuous:
         out.warnings.append("the model constraints and assumptions are contradictory: "
                             "the claim holds vacuously")
 
@@ -150,9 +160,10 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
     if settled:
         against = "sat" if settled == "certificate" else "unsat"
         if against in answers:
-            cert["disagreement"] = (f"the solvers disagree ({said}); the verdict rests on "
-                                    f"{'the checked certificate' if against == 'sat' else 'the exactly confirmed counterexample'}")
-            out.warnings.append("SOLVERS DISAGREE — " + cert["disagreement"])
+            backing = ("the checked certificate" if against == "sat"
+                       else "the exactly confirmed counterexample")
+            cert.disagreement = f"the solvers disagree ({said}); the verdict rests on {backing}"
+            out.warnings.append("SOLVERS DISAGREE — " + cert.disagreement)
     elif answers == {"unsat", "sat"}:
         _unknown(cert, f"the solvers disagree ({said}) and neither answer is backed by "
                        "evidence: " + _unbacked(certify_failure, cert) +
@@ -160,69 +171,101 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
         out.warnings.append("SOLVERS DISAGREE — verdict withheld")
     elif "unsat" in answers:
         agreeing = [x for x in results if x.result == "unsat"]
-        cert.update(verdict="valid", trust="solvers" if len(agreeing) >= 2 else "solver",
-                    proof={"kind": "smt", "unsat": [x.solver for x in agreeing]})
-        cert.pop("reason", None)
-        if certify_failure:
-            cert["proof"]["certificate_search"] = "no exact certificate: " + certify_failure
+        cert.set_valid(Trust.SOLVERS if len(agreeing) >= 2 else Trust.SOLVER,
+                       Proof(Kind.SMT, unsat=tuple(x.solver for x in agreeing),
+                             certificate_search=("no exact certificate: " + certify_failure
+                                                 if certify_failure else None)))
     elif "sat" in answers:
         pass                  # _refute recorded why the candidate did not settle it
     else:
         # the solvers gave up; a certificate needs no solver's word, so look for one
         gave_up = "; ".join(f"{x.solver}: {x.reason or x.result}" for x in results)
-        if not certify or _certify(problem, cert, out, timeout, kernel):
+        if not certify or _certify(problem, cert, out, _left(deadline)):
             _unknown(cert, f"no solver answered ({gave_up}) and no exact certificate was "
                            f"found; try a longer --timeout, a smaller max_order/degree, "
                            f"or split the claim")
+    out.record = cert.freeze()
+    if kernel:
+        kernel_check_batch([out])
     out.seconds = time.perf_counter() - start
     return out
 
 
-def _certify(problem, cert: dict, out: Outcome, timeout: float, kernel: bool) -> str:
-    """Search an exact certificate; when found it becomes the proof (trust 'certificate',
-    or 'kernel' once Coq accepts it). Returns '' on success, else what was tried."""
+def _certify(problem, cert: Draft, out: Outcome, timeout: float) -> str:
+    """Search an exact certificate; when found it becomes the proof (trust 'certificate';
+    'kernel' once Coq accepts it: ``kernel_check_batch``). Returns '' on success, else
+    what was tried."""
     from .certify import search_certificate
 
+    _phase("the certificate search")
     t0 = time.perf_counter()
     proof, failure = search_certificate(problem, timeout=timeout)
     out.certify_seconds = time.perf_counter() - t0
     if proof is None:
         return failure
-    cert.update(verdict="valid", trust="certificate", proof=proof)
-    if kernel:
-        _kernel_check(problem, cert, out)
+    cert.set_valid(Trust.CERTIFICATE, Proof.from_json(proof))
     return ""
 
 
-def _kernel_check(problem, cert: dict, out: Outcome) -> None:
-    """Export the certificate as a Coq proof and compile it; trust 'kernel' if accepted."""
+def kernel_check_batch(outcomes: list, jobs: int = 1) -> None:
+    """Kernel-check every outcome whose verdict rests on an exact certificate (trust
+    'certificate'): its Coq proof of the claim as written is compiled, all of them in one
+    coqc run (``jobs`` runs in parallel) with a failing proof isolated, and cached; an
+    accepted one gets trust 'kernel' and a ``proof.coq`` record. Outcomes of ``check(...,
+    kernel=False)`` can be passed here afterwards to batch the Coq work of a whole run."""
     import hashlib
-    from .export import coq_text, coqc_available, compile_coq, coqc_version
+    from .coq import NotStatedAsWritten, claim_text, coqc_version, compile_many
+    from .coqtext import coqc_available
 
-    if not coqc_available():
-        out.warnings.append("coqc not installed: trust stays 'certificate' (apt-get install coq)")
+    todo = [o for o in outcomes if o.record.verdict is Verdict.VALID
+            and o.record.trust is Trust.CERTIFICATE and o.record.kind.exact]
+    if not todo:
         return
+    if not coqc_available():
+        for o in todo:
+            o.warnings.append("coqc not installed: trust stays 'certificate' (apt-get install coq)")
+        return
+    version = coqc_version()
+    texts, ready = [], []
+    for o in todo:
+        t0 = time.perf_counter()
+        try:
+            texts.append(claim_text(o.conjecture, o.record.proof.payload()))
+            ready.append(o)
+        except NotStatedAsWritten as exc:
+            _set_coq(o, CoqRecord(False, version, error=f"not stated as written: {exc}"))
+            o.warnings.append(f"no Coq proof of the claim as written ({exc}); trust stays "
+                              "'certificate'")
+        o.certify_seconds += time.perf_counter() - t0
+    if not ready:
+        return
+    _phase("the Coq kernel check")
     t0 = time.perf_counter()
-    text = coq_text(problem, cert["proof"])
-    ok, output = compile_coq(text)
-    out.certify_seconds += time.perf_counter() - t0
-    record = {"compiled": ok, "coqc": coqc_version(),
-              "file_sha256": hashlib.sha256(text.encode()).hexdigest()}
-    if ok:
-        cert["trust"] = "kernel"
-    else:
-        record["error"] = output[-2000:]
-        out.warnings.append("the exported Coq proof did not compile; trust stays 'certificate'")
-    cert["proof"]["coq"] = record
+    results = compile_many(texts, jobs=jobs)
+    share = (time.perf_counter() - t0) / len(ready)
+    for o, text, (ok, output) in zip(ready, texts, results):
+        o.certify_seconds += share
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        if ok:
+            _set_coq(o, CoqRecord(True, version, digest), Trust.KERNEL)
+        else:
+            _set_coq(o, CoqRecord(False, version, digest, output[-2000:]))
+            o.warnings.append("the exported Coq proof did not compile; trust stays "
+                              "'certificate'")
 
 
-def _unbacked(certify_failure, cert: dict) -> str:
+def _set_coq(o: Outcome, coq: CoqRecord, trust: Trust | None = None) -> None:
+    rec = o.record
+    o.record = rec.replace(proof=rec.proof.replace(coq=coq), trust=trust or rec.trust)
+
+
+def _unbacked(certify_failure, cert: Draft) -> str:
     """Why neither a certificate nor a counterexample settled a disagreement."""
     parts = []
     if certify_failure:
         parts.append("no exact certificate (" + certify_failure + ")")
-    if cert.get("reason"):
-        parts.append(cert["reason"])
+    if cert.reason:
+        parts.append(cert.reason)
     return "; ".join(parts) or "nothing was tried"
 
 
@@ -241,10 +284,8 @@ def _search_summary(tried) -> str:
     return text + (f" ({'; '.join(sorted(reasons))})" if reasons else "")
 
 
-def _unknown(cert: dict, reason: str) -> None:
-    cert["verdict"] = "unknown"
-    cert["trust"] = None
-    cert["reason"] = reason
+def _unknown(cert: Draft, reason: str) -> None:
+    cert.set_unknown(reason)
 
 
 # --- counterexamples ----------------------------------------------------------------------
@@ -555,6 +596,7 @@ def _simplest_close(conj, instance, values, floor):
 
 def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_result,
             maximize: bool = True):
+    _phase("the counterexample search")
     relaxed = instance.concrete is not None
     if relaxed:
         # the proof side is a relaxation: search the concrete family instead
@@ -565,10 +607,10 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
                                               primary)
     search_seconds = sum(r.seconds for r in tried)
     out.solver_seconds += search_seconds
-    cert["solvers"].append({"name": primary, "version": tried[0].version if tried else "",
-                            "result": "sat" if values else "unknown",
-                            "seconds": round(search_seconds, 3),
-                            "role": f"counterexample search ({len(tried)} calls)"})
+    version = tried[0].version if tried else ""
+    cert.solvers.append(SolverCall(primary, version, SolverResult.SAT if values
+                                   else SolverResult.UNKNOWN, round(search_seconds, 3),
+                                   f"counterexample search ({len(tried)} calls)"))
     if values is None:
         ran = _search_summary(tried)
         if relaxed:
@@ -590,23 +632,24 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
                                                max(2.0, min(15.0, timeout / 4)), primary,
                                                tier)
         out.solver_seconds += time.perf_counter() - t0
-        cert["solvers"].append({"name": primary, "version": tried[0].version if tried else "",
-                                "result": "sat", "seconds": round(time.perf_counter() - t0, 3),
-                                "role": f"violation maximized ({maximized['queries']} calls)"})
+        cert.solvers.append(SolverCall(primary, version, SolverResult.SAT,
+                                       round(time.perf_counter() - t0, 3),
+                                       f"violation maximized ({maximized['queries']} calls)"))
+    _phase("the confirmation of the counterexample")
     t0 = time.perf_counter()
     numeric = confirm(conj, instance, values, seed)
     out.confirm_seconds = time.perf_counter() - t0
-    cert["counterexample"] = counterexample_record(conj, instance, values, numeric)
+    ce = Counterexample.from_json(counterexample_record(conj, instance, values, numeric))
     if maximized is not None:
         # the record's violation as the counterexample states it (an irrational one as
         # its float), so the two can be compared
-        maximized["violation"] = cert["counterexample"]["violation"]
-        cert["counterexample"]["maximized"] = maximized
+        maximized["violation"] = ce.violation
+        ce = ce.replace(maximized=freeze(maximized))
     if relaxed:
-        cert["counterexample"]["family"] = "concrete"
-    if numeric["confirmed"]:
-        cert["verdict"] = "refuted"
-        cert["trust"] = None
+        ce = ce.replace(family="concrete")
+    cert.counterexample = ce
+    if ce.confirmed:
+        cert.set_refuted()
     else:
         if "exact" in numeric["method"] and "disagree" not in numeric["note"]:
             hint = ("the exact computation from the realized object contradicts the "
@@ -767,43 +810,34 @@ def counterexample_record(conj, instance, values, numeric) -> dict:
             "numeric_check": numeric}
 
 
-TRUST_ORDER = ("kernel", "certificate", "solvers", "solver")
-
-
 def trust_rank(trust) -> int:
     """Higher is stronger; no trust (refuted, unknown) ranks lowest."""
-    return len(TRUST_ORDER) - TRUST_ORDER.index(trust) if trust in TRUST_ORDER else 0
+    return Trust.rank_of(trust)
 
 
-def reusable(conj: Conjecture, doc, kernel: bool = False) -> bool:
+def reusable(conj: Conjecture, cert: Certificate | None, kernel: bool = False) -> bool:
     """Whether a stored certificate is the result a fresh run would recompute: the same
     conjecture (normalized hash, source, id, title, expect), the same encoding, the same
     prover and solver versions, and a settled verdict. Reusing it leaves the file
     byte-identical (no new ``created`` or timings). With ``kernel``, a valid verdict with
     an exact certificate not yet kernel-checked is recomputed so that it can earn trust
     'kernel'."""
-    if not isinstance(doc, dict) or doc.get("verdict") not in ("valid", "refuted"):
+    if not isinstance(cert, Certificate) or cert.verdict is Verdict.UNKNOWN:
         return False
-    same = (doc.get("format") == 1 and doc.get("id") == conj.id
-            and doc.get("source") == conj.source and doc.get("title") == conj.title
-            and doc.get("expect") == conj.expect
-            and doc.get("conjecture_sha256") == conj.sha256()
-            and doc.get("prover_version") == __version__)
+    same = (cert.id == conj.id and cert.source == conj.source and cert.title == conj.title
+            and cert.expect == conj.expect and cert.conjecture_sha256 == conj.sha256()
+            and cert.prover_version == __version__)
     if not same:
         return False
     # with kernel, an exact certificate not yet kernel-checked is recomputed so that it
     # can earn trust 'kernel'; a solver-only result has nothing Coq could check
-    if kernel and doc.get("verdict") == "valid" and doc.get("trust") == "certificate":
+    if kernel and cert.verdict is Verdict.VALID and cert.trust is Trust.CERTIFICATE:
         return False
-    stored_solvers = doc.get("solvers")
-    if not isinstance(stored_solvers, list):
-        return False
-    for entry in stored_solvers:
-        name = entry.get("name") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not solvers.available(name):
+    for call in cert.solvers:
+        if not solvers.available(call.name):
             return False
         try:
-            if solvers.backend(name).version() != entry.get("version"):
+            if solvers.backend(call.name).version() != call.version:
                 return False
         except Exception:
             return False
@@ -811,4 +845,4 @@ def reusable(conj: Conjecture, doc, kernel: bool = False) -> bool:
         problem = encode(conj.instance(), conj.claim, conj.assume)
     except ProverError:
         return False
-    return problem.sha256() == doc.get("encoding_sha256")
+    return problem.sha256() == cert.encoding_sha256

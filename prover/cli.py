@@ -12,11 +12,13 @@ error; verify — 0 all pass, 1 any failed or stale; show — 2 unknown id; othe
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import os
 import sys
 from datetime import datetime, timezone
 
-from . import __version__
+from ._version import __version__
 from .errors import InputError, ProverError
 
 
@@ -52,18 +54,19 @@ def _age(created: str) -> str:
     return f"{max(0, int(secs))}s"
 
 
-def _verdict_text(doc: dict) -> str:
-    v = doc.get("verdict", "?")
-    if v == "valid" and doc.get("vacuous"):
+def _verdict_text(cert) -> str:
+    """A record's verdict as the tables print it."""
+    v = cert.verdict.value
+    if v == "valid" and cert.vacuous:
         return "valid (VACUOUS)"
-    if v == "unknown" and "disagree" in doc.get("reason", ""):
+    if v == "unknown" and "disagree" in (cert.reason or ""):
         return "unknown (SOLVERS DISAGREE)"
     return v
 
 
 # --- check ---------------------------------------------------------------------------
 
-def _still_verifies(doc: dict, args, store) -> bool:
+def _still_verifies(doc, args, store) -> bool:
     """A stored result is reused only while `prover verify` still passes it (with this
     prover: a changed realizer or checker makes the record recompute, never go stale)."""
     from .verify import verify_one
@@ -97,7 +100,7 @@ def cmd_check(args) -> int:
         _err(f"error: {exc}")
 
     if args.kernel:
-        from .export import coqc_available
+        from .coqtext import coqc_available
         if not coqc_available():
             _err("warning: --kernel: coqc is not installed (apt-get install coq); proofs are "
                  "checked by prover's exact checker only (trust 'certificate')")
@@ -105,11 +108,11 @@ def cmd_check(args) -> int:
     store = _store(args)
     results = []
     interactive = sys.stderr.isatty() and not args.quiet
-    from .check import Outcome, reusable, trust_rank
+    from .check import Outcome, reusable
     stored, reused, fresh = {}, [], []
     for conj in conjectures:
         try:
-            stored[conj.id] = store.fetch(conj.id)
+            stored[conj.id] = store.record(conj.id)
         except ProverError:
             stored[conj.id] = None
         if not args.force and reusable(conj, stored[conj.id], args.kernel) and \
@@ -121,36 +124,42 @@ def cmd_check(args) -> int:
         _err(f"{len(reused)} unchanged since their certificates were made: reused "
              "(--force recomputes)")
     reused_ids = {id(o) for o in reused}
+    from .pipeline import Failed
     for outcome in reused + list(_run_checks(fresh, args)):
-        doc = outcome.certificate
-        old = stored.get(doc["id"])
+        if isinstance(outcome, Failed):
+            exc = ProverError(f"{outcome.conjecture.source}: {outcome.message}")
+            _err(f"error: {exc}")
+            errors.append(exc)
+            continue
+        rec = outcome.record
+        old = stored.get(rec.id)
         if id(outcome) in reused_ids:
             results.append(outcome)
             continue
-        if isinstance(old, dict) and trust_rank(old.get("trust")) > trust_rank(doc.get("trust")):
-            _err(f"warning: trust lowered from {old.get('trust')} to {doc.get('trust') or 'none'} "
-                 f"for {doc['id']}: " + ("the fresh run " + ("was not kernel-checked (run with "
-                 "--kernel)" if old.get("trust") == "kernel" and doc.get("verdict") == "valid"
-                 else f"ended {doc.get('verdict')}" + (f": {doc['reason']}" if doc.get("reason")
-                                                        else ""))))
+        if old is not None and old.trust_rank > rec.trust_rank:
+            why = ("was not kernel-checked (run with --kernel)"
+                   if old.trust == "kernel" and rec.verdict == "valid"
+                   else f"ended {rec.verdict}" + (f": {rec.reason}" if rec.reason else ""))
+            _err(f"warning: trust lowered from {old.trust} to {rec.trust or 'none'} "
+                 f"for {rec.id}: the fresh run {why}")
         try:
-            store.save(doc)
+            store.save(rec)
         except ProverError as exc:
-            _err(f"error: cannot store {doc['id']}: {exc}")
+            _err(f"error: cannot store {rec.id}: {exc}")
             errors.append(exc)
         results.append(outcome)
         if interactive or args.verbose:
-            print(f"[{len(results)}/{len(conjectures)}] {doc['id']}: {_verdict_text(doc)} "
+            print(f"[{len(results)}/{len(conjectures)}] {rec.id}: {_verdict_text(rec)} "
                   f"({outcome.seconds:.1f} s)", file=sys.stderr)
         for w in outcome.warnings:
-            _err(f"warning: {doc['id']}: {w}")
+            _err(f"warning: {rec.id}: {w}")
 
     mismatches = [o for o in results if o.verdict != o.conjecture.expect]
     if args.json:
         print(json.dumps({"results": [_result_json(o) for o in results],
                           "errors": [str(e) for e in errors]}, indent=2, sort_keys=True))
     elif results:
-        rows = [[o.certificate["id"], _verdict_text(o.certificate), o.trust or "-",
+        rows = [[o.record.id, _verdict_text(o.record), o.trust or "-",
                  "ok" if o.verdict == o.conjecture.expect else f"EXPECTED {o.conjecture.expect}",
                  f"{o.seconds:.2f}"] for o in results]
         _out(args, _table(rows, ["id", "verdict", "trust", "expect", "seconds"]))
@@ -161,38 +170,47 @@ def cmd_check(args) -> int:
                    f"{sum(o.verdict == 'unknown' for o in results)} unknown; "
                    f"{len(mismatches)} differ from expect; {len(errors)} input errors; "
                    f"certificates in {args.store}/")
+    if args.junit:
+        from .junit import write_check
+        write_check(args.junit, results, errors)
     if errors:
         return 2
     return 1 if mismatches else 0
 
 
 def _result_json(o) -> dict:
-    c = o.certificate
-    return {"id": c["id"], "source": c["source"], "verdict": c["verdict"], "trust": c.get("trust"),
+    c = o.record
+    return {"id": c.id, "source": c.source, "verdict": c.verdict.value,
+            "trust": None if c.trust is None else c.trust.value,
             "expect": o.conjecture.expect, "matches_expect": o.verdict == o.conjecture.expect,
-            "vacuous": c.get("vacuous", False), "reason": c.get("reason"),
+            "vacuous": c.vacuous, "reason": c.reason,
             "seconds": round(o.seconds, 3), "solver_seconds": round(o.solver_seconds, 3),
             "confirm_seconds": round(o.confirm_seconds, 3),
             "certify_seconds": round(o.certify_seconds, 3)}
 
 
-def _check_one(conj, timeout, kernel=False):
-    from .check import check
-    return check(conj, timeout=timeout, kernel=kernel)
+def _memory_size(text: str) -> int:
+    from .pipeline import parse_memory
+    try:
+        return parse_memory(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--memory {text!r}: ")) \
+            from None
 
 
 def _run_checks(conjectures, args):
-    from . import solvers
-    solvers.preload()
-    if args.jobs <= 1 or len(conjectures) <= 1:
-        for conj in conjectures:
-            yield _check_one(conj, args.timeout, args.kernel)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield from pool.map(_check_one, conjectures, [args.timeout] * len(conjectures),
-                            [args.kernel] * len(conjectures))
+    """Each conjecture in its own worker under its whole budget and memory cap
+    (prover/pipeline.py); Outcomes, or pipeline.Failed, in input order. With --kernel the
+    Coq proofs of all certificates found are compiled afterwards, together (one coqc run
+    per job, a failing proof isolated, accepted texts cached: check.kernel_check_batch)."""
+    from .pipeline import Failed, run_many
+    jobs = min(args.jobs, os.cpu_count() or 1)
+    outcomes = list(run_many(conjectures, timeout=args.timeout, kernel=False, jobs=jobs,
+                             memory=args.memory))
+    if args.kernel:
+        from .check import kernel_check_batch
+        kernel_check_batch([o for o in outcomes if not isinstance(o, Failed)], jobs=jobs)
+    return outcomes
 
 
 # --- list / show -------------------------------------------------------------------------
@@ -205,27 +223,27 @@ def cmd_list(args) -> int:
     Exit: 0."""
     from .store import BadEntry
 
-    rows, docs, bad = [], [], []
-    for cid, doc in _store(args).entries():
-        if isinstance(doc, BadEntry):
-            bad.append(doc)
+    rows, recs, bad = [], [], []
+    for cid, rec in _store(args).records():
+        if isinstance(rec, BadEntry):
+            bad.append(rec)
             continue
-        if args.verdict and doc.get("verdict") != args.verdict:
+        if args.verdict and rec.verdict != args.verdict:
             continue
-        if args.trust and (doc.get("trust") or "none") != args.trust:
+        if args.trust and (rec.trust or "none") != args.trust:
             continue
-        if args.model and doc.get("model", {}).get("name") != args.model:
+        if args.model and rec.model.name != args.model:
             continue
-        docs.append(doc)
-        rows.append([cid, doc.get("model", {}).get("name", "?"), _verdict_text(doc),
-                     doc.get("trust") or "-", _age(doc.get("created", ""))])
+        recs.append(rec)
+        rows.append([cid, rec.model.name, _verdict_text(rec), rec.trust or "-",
+                     _age(rec.created)])
     for b in bad:
         _err(f"warning: unreadable certificate {b.path}: {b.reason}")
     if args.json:
         print(json.dumps({"certificates": [
-            {"id": d["id"], "model": d.get("model", {}).get("name"), "verdict": d.get("verdict"),
-             "trust": d.get("trust"), "vacuous": d.get("vacuous", False),
-             "created": d.get("created")} for d in docs],
+            {"id": r.id, "model": r.model.name, "verdict": r.verdict.value,
+             "trust": None if r.trust is None else r.trust.value, "vacuous": r.vacuous,
+             "created": r.created} for r in recs],
             "unreadable": [{"id": b.id, "path": b.path, "reason": b.reason} for b in bad]},
             indent=2, sort_keys=True))
     elif rows:
@@ -247,7 +265,7 @@ def cmd_show(args) -> int:
 
     store = _store(args)
     try:
-        doc = store.fetch(args.id)
+        doc = store.record(args.id)
     except (StoreError, InputError) as exc:
         _err(f"error: {exc}")
         return 2
@@ -258,7 +276,7 @@ def cmd_show(args) -> int:
              (f"; did you mean '{close[0]}'?" if close else "; see `prover list`"))
         return 2
     if args.json:
-        print(json.dumps(doc, indent=2, sort_keys=True))
+        print(json.dumps(doc.to_json(), indent=2, sort_keys=True))
     else:
         print(render(doc))
     return 0
@@ -287,6 +305,9 @@ def cmd_verify(args) -> int:
               file=sys.stderr)
         if args.json:
             print(json.dumps({"results": [], "passed": False}, indent=2, sort_keys=True))
+        if args.junit:
+            from .junit import write_verify
+            write_verify(args.junit, [], str(_store(args).root))
         return 1
     failed = [r for r in reports if r.status in ("failed", "stale")]
     if args.json:
@@ -299,6 +320,9 @@ def cmd_verify(args) -> int:
         unchecked = [r for r in reports if r.status == "unchecked"]
         _out(args, f"\n{len(reports)} certificates: {len(reports) - len(failed) - len(unchecked)}"
                    f" pass, {len(failed)} failed or stale, {len(unchecked)} could not be checked")
+    if args.junit:
+        from .junit import write_verify
+        write_verify(args.junit, reports, str(_store(args).root))
     return 1 if failed else 0
 
 
@@ -428,6 +452,37 @@ def cmd_frontier(args) -> int:
     return run_command(args, out=lambda text: _out(args, text), store=_store(args))
 
 
+# --- bounds ------------------------------------------------------------------------------
+
+def cmd_bounds(args) -> int:
+    """Exact ranges implied by observed statistics (e.g. h2 given rMZ and rDZ).
+
+    For each TARGET: its exact range over every member of MODEL's family whose
+    statistics take the given values. Each end is exact (a rational) or unbounded,
+    attained (with a witness architecture, realized and checked) or only approached,
+    and certified: the conjecture "givens
+    implies TARGET <= end" goes through `prover check` and gets its exact certificate;
+    --store DIR keeps the certificates (their conjectures under conjectures/bounds/
+    beside DIR) for `prover verify`. Supported models: twins, and multilinear with a
+    finite max_degree (statistics must be ratios of linear forms in the components).
+
+    SPEC: an exact decimal or fraction (0.62, 31/50), an interval LO..HI (0.55..0.65),
+    or V±W (0.62±0.03; also 0.62+-0.03). Any mix of relatives: rMZ, rDZ, rPO, rHS, rFC.
+    --input FILE.csv: header = statistic names, every cell a SPEC (empty = not given),
+    one query per row; prints CSV: the input columns, <target>_lower, <target>_upper
+    (decimals; inf when unbounded) and feasible.
+
+    Examples:  prover bounds twins h2 s2 phantom --given rMZ=0.62 --given rDZ=0.25
+               prover bounds twins h2 --given rMZ=0.62±0.02 --given rDZ=0.25±0.02 --json
+               prover bounds twins h2 --param shared_environment=true --input twins.csv
+
+    Exit: 0 answered; 1 no member has these values (the reason is printed; for a table:
+    some row); 2 input error."""
+    from .ranges.command import run_command
+
+    return run_command(args, out=lambda text: _out(args, text))
+
+
 # --- parser ------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -436,9 +491,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="certificate store directory (default: certificates/)")
     common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     common.add_argument("--timeout", type=float, default=None, metavar="S",
-                        help="seconds per solver call (default: the file's, else 60)")
-    common.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="conjectures checked in parallel (default 1)")
+                        help="seconds for a whole conjecture: solvers, certificate search, "
+                             "counterexample search and confirmation share it, plus a "
+                             "grace of 2 s + 10%% (default: the file's, else 60)")
+    common.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="conjectures checked in parallel (default: the cores, "
+                             f"{os.cpu_count() or 1} here; never more than the cores)")
+    common.add_argument("--memory", default="4G", metavar="SIZE", type=_memory_size,
+                        help="address-space cap of each worker, e.g. 4G or 512M (default "
+                             "4G); running out ends that conjecture 'unknown'")
     common.add_argument("-q", "--quiet", action="store_true", help="print less")
     common.add_argument("-v", "--verbose", action="store_true", help="print more")
 
@@ -465,6 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel", action="store_true",
                    help="also compile each certificate as a Coq proof (trust 'kernel'; "
                         "needs coqc)")
+    p.add_argument("--junit", metavar="FILE",
+                   help="also write a JUnit XML report (one testcase per conjecture)")
     p = add("list", cmd_list, cmd_list.__doc__)
     p.add_argument("--verdict", choices=["valid", "refuted", "unknown"])
     p.add_argument("--trust", choices=["kernel", "certificate", "solvers", "solver", "none"])
@@ -473,6 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p = add("verify", cmd_verify, cmd_verify.__doc__)
     p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--junit", metavar="FILE",
+                   help="also write a JUnit XML report (one testcase per certificate)")
     p.add_argument("--kernel", action="store_true",
                    help="also re-compile the Coq proofs behind trust 'kernel' (needs coqc)")
     p = add("models", cmd_models, cmd_models.__doc__)
@@ -494,6 +559,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how much tightness variants strengthen a bound (default 1/16)")
     p.add_argument("--no-prove", action="store_true",
                    help="approximate frontiers: no solver calls for the outer bounds")
+    # bounds keeps certificates only when --store is given: its own copy of the common
+    # options (set_defaults would change the shared --store action of every command)
+    bounds_common = argparse.ArgumentParser(add_help=False)
+    for action in common._actions:
+        bounds_common._add_action(copy.copy(action))
+    store_action = next(a for a in bounds_common._actions if a.dest == "store")
+    store_action.default = None
+    store_action.help = ("keep each end's certificate in DIR, its conjecture in "
+                         "conjectures/bounds/ beside DIR (default: not stored)")
+    p = sub.add_parser("bounds", parents=[bounds_common], help=cmd_bounds.__doc__.split("\n")[0],
+                       description=cmd_bounds.__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(func=cmd_bounds)
+    p.add_argument("model", metavar="MODEL", help="a model name (twins)")
+    p.add_argument("targets", nargs="+", metavar="TARGET",
+                   help="a statistic or an expression in statistics, e.g. h2, s2, rDZ/rMZ")
+    p.add_argument("--given", action="append", default=[], metavar="STAT=SPEC",
+                   help="an observed statistic, e.g. rMZ=0.62 or rDZ=0.25±0.02 (repeatable)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a model parameter, e.g. max_order=1 (repeatable)")
+    p.add_argument("--input", metavar="FILE.csv", help="a table of givens, one query per row")
+    p.add_argument("--csv", action="store_true", help="CSV output")
+    p.add_argument("--no-prove", action="store_true",
+                   help="skip the certificates of the ends (faster for big tables)")
+    p.add_argument("--no-realize", action="store_true",
+                   help="skip the simulation of the witnesses")
     p = add("site", cmd_site, cmd_site.__doc__)
     p.add_argument("-o", "--output", required=True, metavar="DIR",
                    help="where to write the site: a new or empty directory, or a previous site")

@@ -353,10 +353,21 @@ def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conj
             encoder.formula(e)
         except ExprError as exc:
             located(exc, text, key, index)
-    return Conjecture(id=cid, source=spath, model=model_name, params=params,
+    return Conjecture(id=cid, source=_relative(spath), model=model_name, params=params,
                       claim_text=claim_text, claim=claim, assume_texts=list(assume_raw),
                       assume=assume, title=title, expect=expect, timeout=timeout,
                       id_line=id_line, id_column=id_column)
+
+
+def _relative(path: str) -> str:
+    """The source path a certificate stores: relative to the directory check runs in
+    (a committed store holds no absolute paths; verify looks there and beside the store)."""
+    if not os.path.isabs(path):
+        return path
+    try:
+        return os.path.relpath(path)
+    except ValueError:           # another drive (Windows): no relative path exists
+        return path
 
 
 def could_be(conj: Conjecture, cert_id: str) -> bool:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .frontier.results import Frontier, _open_store
 from .frontier.text import _pt_text
+from .store import BadEntry
 
 ATTAINED = "#1f5fa8"
 APPROACHED = "#c0392b"
@@ -53,13 +54,12 @@ def counterexamples(fr: Frontier, store) -> list[tuple[float, float, str]]:
     inst = model.build(fr.params)
     ex, ey = E.parse_term(fr.x), E.parse_term(fr.y)
     out = []
-    for cid, doc in store.entries():
-        if not isinstance(doc, dict) or doc.get("verdict") != "refuted":
+    for cid, rec in store.records():
+        if isinstance(rec, BadEntry) or rec.verdict != "refuted":
             continue
-        m = doc.get("model", {})
-        if m.get("name") != fr.model or m.get("params") != fr.params:
+        if rec.model.name != fr.model or dict(rec.model.params) != fr.params:
             continue
-        stats = (doc.get("counterexample") or {}).get("statistics") or {}
+        stats = rec.counterexample.statistics
         env = {}
         for k, v in stats.items():
             try:

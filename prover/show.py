@@ -7,7 +7,10 @@ solver, no model import), so ``prover show`` is instant.
 
 from __future__ import annotations
 
-from fractions import Fraction
+from collections.abc import Mapping
+
+from .models.display import approx_text
+from .record import Certificate, Counterexample, Proof, Verdict, thaw
 
 TRUST_TEXT = {
     "kernel": "a proof assistant's kernel (Coq) checked the proof",
@@ -18,84 +21,68 @@ TRUST_TEXT = {
 
 
 def _num(text) -> str:
-    """'3/8' -> '3/8 (0.375)'; integers and floats as they are."""
-    if isinstance(text, str) and "/" in text:
-        try:
-            return f"{text} (≈{float(Fraction(text)):.4g})"
-        except (ValueError, ZeroDivisionError):
-            return text
-    return str(text)
+    """'3/8' -> '3/8 (≈0.375)'; integers and floats as they are."""
+    return approx_text(text)
 
 
-def _architecture(real: dict) -> list[str]:
-    lines = []
-    if "terms" in real:        # twins realizer
-        freq = real.get("allele_frequency", "1/2")
-        lines.append(f"  Biallelic loci at allele frequency {freq}, Hardy–Weinberg, unlinked.")
-        for t in real["terms"]:
-            kinds = t.get("contrasts", [])
-            adds, doms = kinds.count("additive"), kinds.count("dominance")
-            what = " × ".join(filter(None, [f"{adds} additive" if adds else "",
-                                            f"{doms} dominance" if doms else ""]))
-            lines.append(f"  {t['component']} = {_num(t['variance'])}: {t.get('effect', '')} "
-                         f"({what} contrast(s) on loci {t.get('loci')})")
-        for key, name in (("shared_environment_variance", "shared environment C"),
-                          ("unique_environment_variance", "unique environment E")):
-            if real.get(key) not in (None, "0"):
-                lines.append(f"  {name}: variance {_num(real[key])}")
-        if real.get("phenotype"):
-            lines.append(f"  {real['phenotype']}")
+def _architecture(model_name: str, real: Mapping) -> list[str]:
+    """How the counterexample was realized, in the model's own words when the model says
+    (``Model.realization_lines``), else field by field."""
+    from . import models
+    real = thaw(real) if isinstance(real, Mapping) else {}
+    try:
+        lines = models.get(model_name).realization_lines(real)
+    except Exception:          # an unknown model, or a realization of another shape
+        lines = None
+    if lines is not None:
         return lines
-    for key, value in real.items():
-        lines.append(f"  {key}: {value}")
-    return lines
+    return [f"  {key}: {value}" for key, value in real.items()]
 
 
-def render(doc: dict) -> str:
+def render(cert: Certificate) -> str:
+    """The certificate record as ``prover show`` prints it."""
     out = []
-    out.append(f"{doc.get('id')}" + (f" — {doc['title']}" if doc.get("title") else ""))
+    out.append(cert.id + (f" — {cert.title}" if cert.title else ""))
     out.append("")
-    model = doc.get("model", {})
-    params = ", ".join(f"{k} = {v}" for k, v in sorted(model.get("params", {}).items()))
-    out.append(f"Claim:   {doc.get('claim')}")
-    for a in doc.get("assume", []):
+    params = ", ".join(f"{k} = {v}" for k, v in sorted(cert.model.params.items()))
+    out.append(f"Claim:   {cert.claim}")
+    for a in cert.assume:
         out.append(f"Assume:  {a}")
-    out.append(f"Family:  model '{model.get('name')}'" + (f" ({params})" if params else "")
-               + " — `prover models " + str(model.get("name")) + "` describes it")
-    out.append(f"Source:  {doc.get('source')}   created {doc.get('created')}, "
-               f"prover {doc.get('prover_version')}")
+    out.append(f"Family:  model '{cert.model.name}'" + (f" ({params})" if params else "")
+               + f" — `prover models {cert.model.name}` describes it")
+    out.append(f"Source:  {cert.source}   created {cert.created}, "
+               f"prover {cert.prover_version}")
     out.append("")
-    verdict = doc.get("verdict")
-    if verdict == "valid":
+    if cert.verdict is Verdict.VALID:
         out.append("Verdict: VALID" + (" — VACUOUSLY: the hypotheses are contradictory, so the "
-                                       "claim says nothing" if doc.get("vacuous") else ""))
-        trust = doc.get("trust")
-        out.append(f"Trust:   {trust} — {TRUST_TEXT.get(trust, '?')}")
-        out += _proof_lines(doc.get("proof") or {})
-    elif verdict == "refuted":
+                                       "claim says nothing" if cert.vacuous else ""))
+        out.append(f"Trust:   {cert.trust} — {TRUST_TEXT.get(cert.trust, '?')}")
+        out += _proof_lines(cert.proof)
+    elif cert.verdict is Verdict.REFUTED:
         out.append("Verdict: REFUTED")
-        out += _counterexample_lines(doc)
+        out += _counterexample_lines(cert, cert.counterexample)
     else:
         out.append("Verdict: UNKNOWN")
-        out.append(f"Reason:  {doc.get('reason', '?')}")
-        if doc.get("counterexample"):
+        out.append(f"Reason:  {cert.reason}")
+        if cert.counterexample is not None:
             out.append("An unconfirmed candidate:")
-            out += _counterexample_lines(doc)
+            out += _counterexample_lines(cert, cert.counterexample)
+    if cert.disagreement:
+        out.append(f"Note:    {cert.disagreement}")
     out.append("")
     out.append("Solver calls (as recorded by the run that made this certificate; the "
                "verdict does not rest on them unless trust is solvers/solver, and "
                "`prover verify` re-solves those):")
-    for s in doc.get("solvers", []):
-        out.append(f"  {s.get('name')} {s.get('version')}: {s.get('result')} in "
-                   f"{s.get('seconds')} s — {s.get('role', '')}"
-                   + (f" ({s['reason']})" if s.get("reason") else ""))
+    for s in cert.solvers:
+        out.append(f"  {s.name} {s.version}: {s.result} in {s.seconds} s — {s.role}"
+                   + (f" ({s.reason})" if s.reason else ""))
     return "\n".join(out)
 
 
-def _proof_lines(proof: dict) -> list[str]:
-    kind = proof.get("kind")
-    if kind in ("farkas", "polya", "sos"):
-        cases = proof.get("cases", [])
+def _proof_lines(proof: Proof) -> list[str]:
+    kind = proof.kind.value
+    if proof.kind.exact:
+        cases = proof.cases_json()
         squares = " and sums of squares (Gram matrices checked PSD exactly)" \
             if kind == "sos" else ""
         lines = [f"Proof:   {kind} certificate over {len(cases)} case(s): a nonnegative "
@@ -111,45 +98,42 @@ def _proof_lines(proof: dict) -> list[str]:
                       for sq in case.get("squares", [])]
             lines.append(f"  case {n}: {' + '.join(terms)} = -{case.get('constant', '0')}")
         return lines
-    if kind == "smt":
-        return [f"Proof:   unsat answers from {', '.join(proof.get('unsat', []))}; "
-                f"{proof.get('certificate_search', '')}".rstrip("; ")]
-    return [f"Proof:   {kind}"]
+    return [f"Proof:   unsat answers from {', '.join(proof.unsat or ())}; "
+            f"{proof.certificate_search or ''}".rstrip("; ")]
 
 
-def _counterexample_lines(doc: dict) -> list[str]:
-    ce = doc["counterexample"]
+def _counterexample_lines(cert: Certificate, ce: Counterexample) -> list[str]:
     lines = []
-    nonzero = {k: v for k, v in ce.get("values", {}).items() if v != "0"}
+    nonzero = {k: v for k, v in ce.values.items() if v != "0"}
     lines.append("Counterexample: " + ", ".join(f"{k} = {v}" for k, v in nonzero.items())
-                 + (" (all other components 0)" if len(nonzero) < len(ce.get("values", {})) else ""))
-    sides = ce.get("sides") or []
-    if sides:
-        parts = [f"{s['left']} = {_num(s['left_value'])} and {s['right']} = "
-                 f"{_num(s['right_value'])}" for s in sides]
-        violation = ce.get("violation")
+                 + (" (all other components 0)" if len(nonzero) < len(ce.values) else ""))
+    violation = ce.violation
+    if ce.sides:
+        parts = [f"{s.left} = {_num(s.left_value)} and {s.right} = {_num(s.right_value)}"
+                 for s in ce.sides]
         how = (" — on the boundary: equality where the claim asks for a strict inequality."
                if violation in ("0", 0) else f" by {_num(violation)}." if violation is not None
                else ".")
-        lines.append("  Here " + "; ".join(parts) + f", so `{doc.get('claim')}` fails" + how)
-    elif ce.get("violation") is not None:
-        lines.append(f"  The claim fails by {_num(ce['violation'])}.")
-    stats = ce.get("statistics", {})
+        lines.append("  Here " + "; ".join(parts) + f", so `{cert.claim}` fails" + how)
+    elif violation is not None:
+        lines.append(f"  The claim fails by {_num(violation)}.")
+    stats = ce.statistics
     if stats:
         lines.append("  Exact statistics: " + ", ".join(f"{k} = {v}" for k, v in stats.items()))
     lines.append("Realized as:")
-    lines += _architecture(ce.get("realization", {}))
-    nc = ce.get("numeric_check", {})
+    lines += _architecture(cert.model.name, ce.realization)
+    nc = thaw(ce.numeric_check)
     if nc:
         size = f"{nc['samples']} samples, seed {nc.get('seed')}" if nc.get("samples") else \
             "exact, no sampling"
         lines.append(f"Independent check: {nc.get('method')} — {size}:")
-        intervals = nc.get("intervals", {})
-        for name in [s for s in stats if s in nc.get("estimates", {})]:
-            est = nc["estimates"][name]
+        intervals = nc.get("intervals") or {}
+        estimates = nc.get("estimates") or {}
+        for name in [s for s in stats if s in estimates]:
             iv = intervals.get(name)
-            lines.append(f"  {name} ≈ {est}" + (f"  99% CI [{iv[0]}, {iv[1]}]" if iv else ""))
+            lines.append(f"  {name} ≈ {estimates[name]}"
+                         + (f"  99% CI [{iv[0]}, {iv[1]}]" if iv else ""))
         lines.append(f"  violation margin interval {nc.get('interval')}: "
-                     + ("CONFIRMED" if nc.get("confirmed") else "NOT confirmed")
+                     + ("CONFIRMED" if ce.confirmed else "NOT confirmed")
                      + f" — {nc.get('note', '')}")
     return lines

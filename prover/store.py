@@ -174,6 +174,12 @@ def _parse_entry(cert_id: str, content: bytes | str) -> dict:
     return doc
 
 
+def _document(doc) -> dict:
+    """A record (``record.Certificate``) as its JSON document; a dict as it is."""
+    to_json = getattr(doc, "to_json", None)
+    return to_json() if callable(to_json) and not isinstance(doc, dict) else doc
+
+
 def _doc_id(doc: dict) -> str:
     """The validated key of a document about to be saved."""
     if not isinstance(doc, dict):
@@ -209,6 +215,37 @@ class Store(abc.ABC):
     def entries(self) -> Iterator[tuple[str, dict | BadEntry]]:
         """Every entry sorted by id; an unreadable one comes as a BadEntry, never raises."""
 
+    # -- the typed record (prover/record.py): what every reader of a store uses --
+
+    def record(self, cert_id: str):
+        """The certificate as a ``record.Certificate``, None if absent. Raises StoreError
+        if the entry is unreadable or is not a format-1 certificate (naming the field)."""
+        from .record import Certificate, MalformedCertificate
+        doc = self.fetch(cert_id)
+        if doc is None:
+            return None
+        try:
+            return Certificate.from_json(doc)
+        except MalformedCertificate as exc:
+            raise StoreError(f"{self._where(cert_id)}: malformed certificate: {exc}") from None
+
+    def records(self) -> Iterator[tuple[str, object]]:
+        """Every entry sorted by id as a ``record.Certificate``; one that is unreadable or
+        malformed comes as a BadEntry saying why (the field, for a malformed one)."""
+        from .record import Certificate, MalformedCertificate
+        for cert_id, doc in self.entries():
+            if isinstance(doc, BadEntry):
+                yield cert_id, doc
+                continue
+            try:
+                yield cert_id, Certificate.from_json(doc)
+            except MalformedCertificate as exc:
+                yield cert_id, BadEntry(cert_id, self._where(cert_id),
+                                        f"malformed certificate: {exc}")
+
+    def _where(self, cert_id: str) -> str:
+        return cert_id
+
 
 class DirectoryStore(Store):
     """Certificates as files ``<root>/<id>.json``; the root is created on first save."""
@@ -219,12 +256,16 @@ class DirectoryStore(Store):
     def __repr__(self) -> str:
         return f"DirectoryStore({str(self.root)!r})"
 
+    def _where(self, cert_id: str) -> str:
+        return str(self.path_for(cert_id))
+
     def path_for(self, cert_id: str) -> Path:
         """The file that holds ``cert_id`` (whether or not it exists)."""
         *directories, name = validate_id(cert_id).split("/")
         return self.root.joinpath(*directories, name + _SUFFIX)
 
-    def save(self, doc: dict) -> None:
+    def save(self, doc) -> None:
+        doc = _document(doc)
         cert_id = _doc_id(doc)
         # Serialise before touching the disk: a refused document leaves no trace.
         data = dumps(doc).encode("utf-8")
@@ -385,7 +426,8 @@ class MemoryStore(Store):
     def __repr__(self) -> str:
         return f"MemoryStore({len(self._texts)} certificates)"
 
-    def save(self, doc: dict) -> None:
+    def save(self, doc) -> None:
+        doc = _document(doc)
         cert_id = _doc_id(doc)
         self._texts[cert_id] = dumps(doc)
 
@@ -414,6 +456,9 @@ class MemoryStore(Store):
                 yield cert_id, _parse_entry(cert_id, text)
             except _Unreadable as exc:
                 yield cert_id, BadEntry(cert_id, self._location(cert_id), exc.reason)
+
+    def _where(self, cert_id: str) -> str:
+        return self._location(cert_id)
 
     @staticmethod
     def _location(cert_id: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field as _field
 
 from .errors import InputError, ProverError
 from .store import BadEntry
@@ -26,6 +26,9 @@ class Report:
     id: str
     status: str        # 'pass' | 'failed' | 'stale' | 'unchecked'
     detail: str
+    # a Coq proof still to be re-compiled (``verify --kernel``): all of a run's go to coqc
+    # together (``_compile_pending``), then the status says what coqc answered
+    coq_text: str | None = _field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict:
         return {"id": self.id, "status": self.status, "detail": self.detail}
@@ -34,7 +37,14 @@ class Report:
 def verify_store(store, ids: list[str] | None = None, timeout: float | None = None,
                  kernel: bool = False) -> list[Report]:
     """Verify the given ids (default: every entry). ``kernel``: also re-compile the Coq
-    proofs behind trust 'kernel' (slow: about 1.5 s each)."""
+    proofs behind trust 'kernel' — all in one batch (``prover.coq.compile_many``, never
+    from the cache)."""
+    reports = _verify_store(store, ids, timeout, kernel)
+    _compile_pending(reports)
+    return reports
+
+
+def _verify_store(store, ids, timeout, kernel) -> list[Report]:
     reports = []
     if ids:
         for cid in ids:
@@ -46,38 +56,72 @@ def verify_store(store, ids: list[str] | None = None, timeout: float | None = No
             if doc is None:
                 reports.append(Report(cid, "failed", "no such certificate"))
                 continue
-            reports.append(verify_one(doc, timeout, kernel, store))
+            reports.append(_verify_one(doc, timeout, kernel, store))
         return reports
     for cid, doc in store.entries():
         if isinstance(doc, BadEntry):
             reports.append(Report(cid, "failed", f"unreadable: {doc.reason}"))
         else:
-            reports.append(verify_one(doc, timeout, kernel, store))
+            reports.append(_verify_one(doc, timeout, kernel, store))
     return reports
+
+
+def _compile_pending(reports: list[Report]) -> None:
+    """Re-compile the Coq proofs the reports hold, in one batch (a failing one isolated,
+    no cache: each is compiled again here); each report then says what coqc answered."""
+    pending = [r for r in reports if r.coq_text is not None and r.status == "pass"]
+    for r in reports:
+        if r.status != "pass":
+            r.coq_text = None
+    if not pending:
+        return
+    from .coq import compile_many
+    results = compile_many([r.coq_text for r in pending], cache=False,
+                           jobs=os.cpu_count() or 1)
+    for report, (ok, output) in zip(pending, results):
+        report.coq_text = None
+        if ok:
+            report.detail += "; Coq kernel re-checked the proof of the claim as written"
+        else:
+            lines = output.strip().splitlines() or ["(no output)"]
+            report.status = "failed"
+            report.detail = "the exported Coq proof no longer compiles: " + lines[-1][:300]
 
 
 def verify_one(doc: dict, timeout: float | None = None, kernel: bool = False,
                store=None) -> Report:
-    cid = str(doc.get("id", "?"))
+    """Verify one certificate document (``kernel``: re-compile its Coq proof too)."""
+    report = _verify_one(doc, timeout, kernel, store)
+    _compile_pending([report])
+    return report
+
+
+def _verify_one(doc, timeout: float | None = None, kernel: bool = False,
+                store=None) -> Report:
+    """``doc``: a certificate record, or a parsed document (read into one first: a
+    malformed document fails, naming its field)."""
+    from .record import Certificate, MalformedCertificate
+    if isinstance(doc, Certificate):
+        rec = doc
+    else:
+        cid = str(doc.get("id", "?")) if isinstance(doc, dict) else "?"
+        try:
+            rec = Certificate.from_json(doc)
+        except MalformedCertificate as exc:
+            return Report(cid, "failed", f"malformed certificate: {exc}")
     try:
-        return _verify(doc, timeout, kernel, store)
+        return _verify(rec, timeout, kernel, store)
     except ProverError as exc:
-        return Report(cid, "failed", str(exc))
+        return Report(rec.id, "failed", str(exc))
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        return Report(cid, "failed", f"malformed certificate: {type(exc).__name__}: {exc}")
+        return Report(rec.id, "failed", f"malformed certificate: {type(exc).__name__}: {exc}")
 
 
-def _verify(doc: dict, timeout: float | None, kernel: bool = False, store=None) -> Report:
+def _verify(rec, timeout: float | None, kernel: bool = False, store=None) -> Report:
     from .conjecture import could_be, load
     from .encode import encode
 
-    cid = doc["id"]
-    if doc.get("format") != 1:
-        return Report(cid, "failed", f"field 'format' is {doc.get('format')!r}; this prover "
-                                     "reads format 1: re-run `prover check` to rebuild it")
-    source = doc.get("source")
-    if not isinstance(source, str):
-        return Report(cid, "failed", "certificate has no source path")
+    cid, source = rec.id, rec.source
     from .store import source_candidates
     candidates = source_candidates(store, source) if store is not None else [source]
     path = next((p for p in candidates if os.path.isfile(p)), candidates[0])
@@ -87,61 +131,69 @@ def _verify(doc: dict, timeout: float | None, kernel: bool = False, store=None) 
         if "no such file" in str(exc) or "cannot read" in str(exc):
             return Report(cid, "stale", f"source {source} is gone")
         return Report(cid, "stale", f"source no longer loads: {exc}")
-    if conj.sha256() != doc.get("conjecture_sha256"):
+    if conj.sha256() != rec.conjecture_sha256:
         return Report(cid, "stale", f"{source} changed since the certificate was made "
                                     "(field 'conjecture_sha256' differs); run `prover check` "
                                     "on it")
     if not could_be(conj, cid):
         return Report(cid, "stale", f"{source} now has id '{conj.id}'")
-    mismatch = _displayed_fields_mismatch(doc, conj)
+    mismatch = _displayed_fields_mismatch(rec, conj)
     if mismatch:
         return Report(cid, "failed", mismatch)
     instance = conj.instance()
     problem = encode(instance, conj.claim, conj.assume)
-    if problem.sha256() != doc.get("encoding_sha256"):
+    if problem.sha256() != rec.encoding_sha256:
         return Report(cid, "stale", "field 'encoding_sha256' differs from the encoding of "
                                     "the source (prover changed, or the field was edited); "
                                     "re-run `prover check`")
-    vacuity_failure, vacuity_note = _check_vacuity(doc, conj, instance, problem, timeout)
+    vacuity_failure, vacuity_note = _check_vacuity(rec, conj, instance, problem, timeout)
     if vacuity_failure:
         return Report(cid, "failed", vacuity_failure)
-    report = _verify_verdict(cid, doc, conj, instance, problem, timeout, kernel)
+    report = _verify_verdict(cid, rec, conj, instance, problem, timeout, kernel)
     if report.status == "pass" and vacuity_note:
         report.detail += "; " + vacuity_note
     return report
 
 
-def _verify_verdict(cid, doc, conj, instance, problem, timeout, kernel) -> Report:
-    verdict = doc.get("verdict")
-    trust = doc.get("trust")
-    if verdict == "valid":
-        if trust not in TRUST_LEVELS:
-            return Report(cid, "failed", f"verdict 'valid' with trust {trust!r}; trust must "
-                                         f"be one of {', '.join(TRUST_LEVELS)}")
-        return _verify_valid(cid, doc, problem, timeout, kernel)
-    # only a valid verdict rests on trust or a proof; anything else is an inconsistent
-    # (edited) document
-    if trust is not None or doc.get("proof") is not None:
-        return Report(cid, "failed", f"verdict {verdict!r} but the certificate carries "
-                                     + ("a proof" if doc.get("proof") is not None
-                                        else f"trust {trust!r}")
-                                     + ": only a valid verdict has them")
-    if verdict == "refuted":
-        if not isinstance(doc.get("counterexample"), dict):
-            return Report(cid, "failed", "verdict 'refuted' but the certificate has no "
-                                         "counterexample")
-        return _verify_refuted(cid, doc, conj, instance)
-    if verdict == "unknown":
-        if doc.get("counterexample") is not None:
-            return Report(cid, "failed", "verdict 'unknown' but the certificate carries a "
-                                         "counterexample: only a refuted verdict has one")
-        if not doc.get("reason"):
-            return Report(cid, "failed", "verdict 'unknown' without a reason")
-        return Report(cid, "pass", "verdict unknown: nothing is claimed")
-    return Report(cid, "failed", f"unrecognised verdict {verdict!r}")
+def _verify_verdict(cid, rec, conj, instance, problem, timeout, kernel) -> Report:
+    """The record already holds together (a valid verdict has a trust and a proof, a
+    refuted one a counterexample and neither, an unknown one a reason): check the
+    evidence itself."""
+    if rec.verdict == "valid":
+        return _verify_valid(cid, rec, problem, timeout, kernel, conj)
+    if rec.verdict == "refuted":
+        return _verify_refuted(cid, rec, conj, instance)
+    if rec.counterexample is not None and _confirmed(rec, conj, instance):
+        return Report(cid, "failed", "field 'verdict' is 'unknown', but its counterexample is "
+                                     "confirmed (re-evaluated exactly and re-confirmed): the "
+                                     "verdict is 'refuted'")
+    if rec.counterexample is not None:
+        return Report(cid, "pass", "verdict unknown: nothing is claimed (the candidate "
+                                   "counterexample it keeps is not confirmed)")
+    return Report(cid, "pass", "verdict unknown: nothing is claimed")
 
 
-def _check_vacuity(doc, conj, instance, problem, timeout) -> tuple[str | None, str]:
+def _confirmed(rec, conj, instance) -> bool:
+    """Whether a stored candidate counterexample is a confirmed one after all (then an
+    'unknown' verdict beside it was edited from 'refuted')."""
+    from .check import confirm, is_counterexample
+    from .store import str_to_fraction
+    ce = rec.counterexample
+    if ce.family == "concrete":
+        if instance.concrete is None:
+            return False
+        instance = instance.concrete
+    if set(ce.values) != set(instance.variables):
+        return False
+    values = {k: str_to_fraction(v) for k, v in ce.values.items()}
+    if not is_counterexample(conj, instance, values):
+        return False
+    seed = ce.numeric_check.get("seed")
+    return bool(confirm(conj, instance, values, seed if isinstance(seed, int) else 0)
+                ["confirmed"])
+
+
+def _check_vacuity(rec, conj, instance, problem, timeout) -> tuple[str | None, str]:
     """Re-derive the 'vacuous' flag: (failure or None, note for the report).
 
     Not vacuous is shown by the stored witness, a point where the model's constraints and
@@ -151,14 +203,9 @@ def _check_vacuity(doc, conj, instance, problem, timeout) -> tuple[str | None, s
     from .check import hypotheses_hold
     from .store import str_to_fraction
 
-    vacuous = doc.get("vacuous")
-    if not isinstance(vacuous, bool):
-        return f"field 'vacuous' is {vacuous!r}; it must be true or false", ""
-    witness = doc.get("witness")
+    vacuous = rec.vacuous
+    witness = rec.witness
     if witness is not None:
-        if not isinstance(witness, dict) or \
-                not all(isinstance(v, str) for v in witness.values()):
-            return "field 'witness' must map each variable to an exact number", ""
         try:
             point = {k: str_to_fraction(v) for k, v in witness.items()}
         except ValueError as exc:
@@ -170,7 +217,7 @@ def _check_vacuity(doc, conj, instance, problem, timeout) -> tuple[str | None, s
             return ("field 'vacuous' is true, but the hypotheses hold at the stored witness "
                     "(checked exactly)"), ""
         return None, ""
-    if doc.get("verdict") == "refuted":
+    if rec.verdict == "refuted":
         if vacuous:
             return "field 'vacuous' is true, but a refuted claim's counterexample satisfies " \
                    "the hypotheses", ""
@@ -187,7 +234,7 @@ def _check_vacuity(doc, conj, instance, problem, timeout) -> tuple[str | None, s
     return None, f"vacuity re-solved by z3 ({r.result})"
 
 
-def _displayed_fields_mismatch(doc: dict, conj) -> str | None:
+def _displayed_fields_mismatch(rec, conj) -> str | None:
     """The fields that `show`, `list` and the site display must be exactly those of the
     re-parsed source conjecture: the evidence is checked against the source, so a claim,
     assumption, model or parameter edited in the certificate alone would otherwise be
@@ -200,26 +247,28 @@ def _displayed_fields_mismatch(doc: dict, conj) -> str | None:
         "model": {"name": conj.model, "params": conj.params},
         "expect": conj.expect,
     }
+    stored = {"claim": rec.claim, "assume": list(rec.assume), "model": rec.model.to_json(),
+              "expect": None if rec.expect is None else rec.expect.value}
     for field, value in expected.items():
-        if doc.get(field) != value:
-            return (f"field '{field}' is {doc.get(field)!r} in the certificate but "
-                    f"{value!r} in its source {doc.get('source')}: the certificate was "
+        if stored[field] != value:
+            return (f"field '{field}' is {stored[field]!r} in the certificate but "
+                    f"{value!r} in its source {rec.source}: the certificate was "
                     "edited; re-run `prover check`")
     return None
 
 
-def _verify_valid(cid, doc, problem, timeout, kernel=False) -> Report:
-    proof = doc.get("proof") or {}
-    kind = proof.get("kind")
-    trust = doc.get("trust")
-    if kind in ("farkas", "polya", "sos"):
+def _verify_valid(cid, rec, problem, timeout, kernel=False, conj=None) -> Report:
+    proof = rec.proof
+    kind = proof.kind.value
+    trust = rec.trust.value
+    if proof.kind.exact:
         from .checker import CertificateError, check_proof
         try:
-            summary = check_proof(problem, proof)
+            summary = check_proof(problem, proof.payload())
         except CertificateError as exc:
             return Report(cid, "failed", f"certificate rejected: {exc}")
         if trust == "kernel":
-            return _verify_kernel(cid, problem, proof, summary, kernel)
+            return _verify_kernel(cid, problem, proof, summary, kernel, conj)
         if trust != "certificate":
             # weaker trust than the certificate shows means the document was edited
             return Report(cid, "failed", f"trust '{trust}' does not match a {kind} "
@@ -248,31 +297,44 @@ def _verify_valid(cid, doc, problem, timeout, kernel=False) -> Report:
     return Report(cid, "pass", f"re-solved: {said}")
 
 
-def _verify_kernel(cid, problem, proof, summary, recompile: bool) -> Report:
-    """Trust 'kernel' must rest on a Coq proof that compiled; with ``recompile`` (and coqc
-    here) it is compiled again (the exact certificate was already re-checked either way)."""
-    from .export import coq_text, coqc_available, compile_coq
+def _verify_kernel(cid, problem, proof, summary, recompile: bool, conj=None) -> Report:
+    """Trust 'kernel' must rest on a Coq proof that compiled, of the claim as written
+    (``prover.coq.claim_text``), regenerated here from the source: its sha256 must be the
+    recorded one. With ``recompile`` (and coqc here) it is compiled again — always, never
+    from the cache (the exact certificate was already re-checked either way)."""
+    import hashlib
+    from .coq import NotStatedAsWritten, claim_text
+    from .coqtext import coqc_available
 
-    if not (proof.get("coq") or {}).get("compiled"):
+    record = proof.coq
+    if record is None or not record.compiled:
         return Report(cid, "failed", "trust 'kernel' claimed but no compiled Coq proof recorded")
+    if conj is None:
+        return Report(cid, "failed", "internal error: the conjecture is needed to restate "
+                                     "its claim in Coq")
+    try:
+        text = claim_text(conj, proof.payload())
+    except NotStatedAsWritten as exc:
+        return Report(cid, "failed", f"trust 'kernel' claimed, but the claim cannot be "
+                                     f"stated as written in Coq: {exc}")
+    if hashlib.sha256(text.encode()).hexdigest() != record.file_sha256:
+        return Report(cid, "stale", "the Coq proof regenerated from the source differs from "
+                                    "the one compiled (proof.coq.file_sha256): re-run "
+                                    "`prover check --kernel`")
     if not recompile:
-        return Report(cid, "pass", summary + "; Coq proof on record (`verify --kernel` "
-                                              "re-compiles it)")
+        return Report(cid, "pass", summary + "; Coq proof of the claim as written on record "
+                                              "(`verify --kernel` re-compiles it)")
     if not coqc_available():
         return Report(cid, "pass", summary + "; coqc not installed here, so the Coq proof "
                                               "was not re-compiled")
-    ok, output = compile_coq(coq_text(problem, proof))
-    if not ok:
-        return Report(cid, "failed", "the exported Coq proof no longer compiles: "
-                                     + output.strip().splitlines()[-1][:300])
-    return Report(cid, "pass", summary + "; Coq kernel re-checked the proof")
+    return Report(cid, "pass", summary, coq_text=text)   # compiled by _compile_pending
 
 
-def _verify_refuted(cid, doc, conj, instance) -> Report:
+def _verify_refuted(cid, rec, conj, instance) -> Report:
     from .check import confirm, counterexample_record, is_counterexample
     from .store import str_to_fraction
 
-    ce = doc.get("counterexample") or {}
+    ce = rec.counterexample.to_json()       # compared field by field with the recomputation
     if ce.get("family") == "concrete":
         if instance.concrete is None:
             return Report(cid, "failed", "counterexample on a concrete family the model lacks")

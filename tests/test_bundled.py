@@ -1,6 +1,7 @@
 """The committed corpus and its certificates agree: every conjecture has a certificate
 whose verdict equals its expect, and `prover verify` passes on the committed store."""
 
+import json
 import os
 import subprocess
 import sys
@@ -81,3 +82,31 @@ def test_verify_finds_sources_from_another_directory(tmp_path):
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 certificates: 2 pass" in proc.stdout
+
+
+def test_verify_kernel_compiles_the_store_in_one_batch_without_the_cache(in_root, monkeypatch):
+    """`verify --kernel` hands every kernel proof of the run to coqc at once (cache off),
+    and a proof coqc rejects fails that certificate only."""
+    import shutil
+    from prover import coq
+    from prover.verify import verify_store
+    if shutil.which("coqc") is None:
+        pytest.skip("coqc not installed: apt-get install coq")
+    calls = []
+
+    def fake_compile_many(texts, timeout=120, *, cache=True, jobs=1):
+        calls.append((len(texts), cache))
+        return [(i != 1, "coqc: ok" if i != 1 else "Error: the second one is rejected")
+                for i in range(len(texts))]
+
+    monkeypatch.setattr(coq, "compile_many", fake_compile_many)
+    reports = verify_store(DirectoryStore("certificates"), kernel=True)
+    kernel_ids = sorted(p.relative_to("certificates").with_suffix("").as_posix()
+                        for p in Path("certificates").rglob("*.json")
+                        if json.loads(p.read_text())["trust"] == "kernel")
+    assert calls == [(len(kernel_ids), False)]
+    failed = [r for r in reports if r.status != "pass"]
+    assert len(failed) == 1 and failed[0].detail == (
+        "the exported Coq proof no longer compiles: Error: the second one is rejected")
+    rechecked = [r for r in reports if "Coq kernel re-checked" in r.detail]
+    assert len(rechecked) == len(kernel_ids) - 1

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from prover import coq as C
+from prover import coqtext as T
 from prover import export as X
 from prover.conjecture import load
 from prover.encode import encode
@@ -34,12 +36,16 @@ NO_COQC = "coqc not installed: apt-get install coq"
 CONJECTURES = {
     "h2": ("twins", "h2 <= 2*rDZ", {}, "valid"),
     "s2": ("twins", "s2 >= 4*rDZ/rMZ - 1", {}, "valid"),
+    "s2-ratio": ("twins", "s2 <= 2*rDZ/rMZ", {}, "valid"),
     "phantom": ("twins", "2*(rMZ - 2*rDZ) <= phantom <= 3*(rMZ - 2*rDZ)", {}, "valid"),
     "near-half": ("twins", "rDZ >= 0.45*rMZ implies s2 >= 0.8", {}, "valid"),
     "order10": ("twins", "s2 >= 4*rDZ/rMZ - 1", {"max_order": 10}, "valid"),
     # max: a disjunctive definition; sqrt: an equality times a polynomial; == : 3-way split
     "max-sqrt": ("twins", "max(h2, sqrt(h2)^2) == h2", {"max_order": 2}, "valid"),
     "ml-both": ("multilinear", "4*r2 - 1 <= s2 <= 2*r2", {}, "valid"),
+    "ml-sqrt": ("multilinear", "r >= sqrt(s2/2)", {}, "valid"),
+    "abs-min": ("twins", "abs(h2 - rMZ) == rMZ - h2 and min(h2, rMZ) <= h2", {"max_order": 2},
+                "valid"),
     "phantom-false": ("twins", "phantom <= 2*(rMZ - 2*rDZ)", {}, "refuted"),
 }
 VALID = [k for k, v in CONJECTURES.items() if v[3] == "valid"]
@@ -75,32 +81,40 @@ def checked(tmp_path_factory):
     return store, ids, paths
 
 
-# strengthened claims (each false somewhere): (valid claim whose proof is reused, new claim)
+# strengthened claims (each false somewhere): (valid claim whose proof is reused, the
+# written claim's text in Coq, its strengthened text)
 TAMPERED = {
     # the constant 0.8 becomes 0.9 (false: see test_tampered_statement_is_false_at_a_point)
-    "near-half": "rDZ >= 0.45*rMZ implies s2 >= 0.9",
+    "near-half": [("s2 >= (4/5)", "s2 >= (9/10)"), ("(s2 - (4/5))", "(s2 - (9/10))")],
     # s2 <= 2*r2 becomes s2 <= 1.9*r2 (false for a linear F: s2 = 1, r2 = 1/2)
-    "ml-both": "4*r2 - 1 <= s2 <= 1.9*r2",
+    "ml-both": [("s2 <= (2 * r2)", "s2 <= ((19/10) * r2)"),
+                ("((2 * r2) - s2)", "(((19/10) * r2) - s2)")],
 }
 
 
 @pytest.fixture(scope="module")
-def coq(checked, tmp_path_factory):
-    """{name: (text, ok, output)} for every valid claim, and {'tampered:' + name: ...} for
-    its proof with the claim strengthened; all compiled in parallel."""
+def coq(checked):
+    """{name: (text, ok, output)} for every valid claim; {'tampered:' + name: ...} for its
+    file with the written claim strengthened everywhere (statement and proof alike);
+    {'redefined': ...} for the h2 file with the model's definition of h2 changed. All
+    compiled in one batch (no cache)."""
     store, ids, paths = checked
     texts = {name: X.export(store, ids[name], "coq") for name in VALID}
-    tmp = tmp_path_factory.mktemp("tampered")
-    for name, claim in TAMPERED.items():
-        model = CONJECTURES[name][0]
-        stronger = _write(tmp, name, model, claim)
-        texts["tampered:" + name] = _tamper(texts[name], _problem(paths[name]), stronger)
+    for name, edits in TAMPERED.items():
+        text = texts[name]
+        for old, new in edits:
+            assert old in text, (old, text[-3000:])
+            text = text.replace(old, new)
+        texts["tampered:" + name] = text
+    h2 = texts["h2"]
+    definition = next(line for line in h2.splitlines() if line.lstrip().startswith("let h2 :="))
+    texts["redefined"] = h2.replace(definition, definition.replace("(VA)", "(VA + VD)", 1))
+    assert texts["redefined"] != h2
     texts["synthetic"] = X.coq_text(_synthetic_problem(), _synthetic_proof(), [("id", "s")])
     if not HAVE_COQC:
         return {name: (text, None, NO_COQC) for name, text in texts.items()}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(texts, pool.map(lambda t: X.compile_coq(t, 120), texts.values())))
-    return {name: (texts[name], *results[name]) for name in texts}
+    results = C.compile_many(list(texts.values()), 120, cache=False, jobs=2)
+    return {name: (text, *res) for (name, text), res in zip(texts.items(), results)}
 
 
 def _synthetic_problem():
@@ -143,51 +157,68 @@ def test_coq_export_compiles(coq, name):
         pytest.skip(NO_COQC)
     assert ok, output
     assert "Axioms:" not in output or "sig_forall_dec" in output   # only the reals' axioms
+    assert "Classical_Prop" not in output                      # tauto stayed intuitionistic
 
 
-def test_coq_statement_is_the_encoded_problem(checked, coq):
-    store, ids, paths = checked
-    text = coq["phantom"][0]
-    problem = _problem(paths["phantom"])
-    statement = text.split("Theorem claim_holds :", 1)[1].split("Proof.", 1)[0]
-    for atom in problem.model_constraints:
-        assert X.coq_formula(atom) + " ->" in statement
-    assert statement.rstrip().endswith(X.coq_formula(problem.claim) + ".")
-    assert "/\\" in X.coq_formula(problem.claim)          # the two links of the chain
-    # the multilinear bounds are degree 2 (u*Wtail), proved from polya products
-    ml = coq["ml-both"][0]
-    assert "Wtail * u" in ml and "Rmult_le_pos" in ml
-    assert "polya certificate" in ml
-    # min/max definitions are disjunctions the proof destructs; the square-root identity
-    # needs an equality times a polynomial
-    text = coq["max-sqrt"][0]
-    assert "\\/" in text.split("Proof.")[0] and "|H_" in text      # destructed disjunction
-    assert "by (rewrite" in text and "Rtotal_order" in text
+def _statement(text: str) -> str:
+    return text.split(f"Theorem {X.COQ_THEOREM} :", 1)[1].split("Proof.", 1)[0]
+
+
+TWINS_VP = ("VA + VAA + VAAA + VAAAA + VAAAD + VAAD + VAADD + VAD + VADD + VADDD + VD + VDD "
+            "+ VDDD + VDDDD + VE")
+TWINS_VG = TWINS_VP.replace(" + VE", "")
+
+
+def test_coq_states_h2_at_most_2rDZ_as_written(coq):
+    """The issue's first example: h2 and rDZ are defined from the components with real
+    division, and the claim is the one written."""
+    statement = _statement(coq["h2"][0])
+    assert statement.startswith("\n  forall VA VD VAA VAD VDD VAAA VAAD VADD VDDD VAAAA VAAAD "
+                                "VAADD VADDD VDDDD VE : R,\n")
+    assert f"  let h2 := (VA) / ({TWINS_VP}) in" in statement
+    rdz = next(line for line in statement.splitlines() if "let rDZ :=" in line)
+    assert rdz.startswith("  let rDZ := ((1/2) * VA + (1/4) * VAA + ") and f") / ({TWINS_VP}) in" in rdz
+    assert "0 <= VE ->  (* Hm_15: model constraint *)" in statement
+    assert f"0 < {TWINS_VG} ->  (* Hm_16: model constraint *)" in statement
+    assert statement.rstrip().endswith("h2 <= (2 * rDZ).")
+    assert "rMZ" not in statement and "s2" not in statement   # only what the claim uses
+
+
+def test_coq_states_s2_ratio_claim_with_its_division(coq):
+    """The issue's second example, s2 <= 2*rDZ/rMZ: s2, rDZ and rMZ are defined, and the
+    claim keeps its division."""
+    statement = _statement(coq["s2-ratio"][0])
+    assert f"  let s2 := (VA) / ({TWINS_VG}) in" in statement
+    assert f"  let rMZ := ({TWINS_VG}) / ({TWINS_VP}) in" in statement
+    assert "  let rDZ := " in statement
+    assert statement.rstrip().endswith("s2 <= ((2 * rDZ) / rMZ).")
+    # the cleared problem is a lemma the proof uses, not the theorem
+    text = coq["s2-ratio"][0]
+    assert "Lemma prover_cleared :" in text and "apply (prover_cleared " in text
+    assert text.index("Lemma prover_cleared :") < text.index("Theorem claim_holds :")
+
+
+def test_coq_statement_keeps_the_written_logic(coq):
+    statement = _statement(coq["near-half"][0])
+    assert statement.rstrip().endswith("(rDZ >= ((9/20) * rMZ) -> s2 >= (4/5)).")
+    chain = _statement(coq["phantom"][0])
+    assert "let falconer := (2 * (rMZ - rDZ)) in" in chain            # model expressions
+    assert "let phantom := (falconer - h2) in" in chain
+    assert chain.index("let falconer") < chain.index("let phantom")
+    assert chain.rstrip().endswith(
+        "((2 * (rMZ - (2 * rDZ))) <= phantom /\\ phantom <= (3 * (rMZ - (2 * rDZ)))).")
+    sqrt = _statement(coq["ml-sqrt"][0])
+    assert "let r := (sqrt r2) in" in sqrt
+    assert "0 <= r2 ->  (* Hd_1: where sqrt is defined *)" in sqrt
+    assert "0 <= (s2 / 2) ->  (* Hd_2: where sqrt is defined *)" in sqrt
+    assert sqrt.rstrip().endswith("r >= (sqrt (s2 / 2)).")
+    assert "forall W1 W2 W3 W4 Wtail u : R," in sqrt               # the model's variables
+    other = _statement(coq["abs-min"][0])
+    assert other.rstrip().endswith("((Rabs (h2 - rMZ)) = (rMZ - h2) /\\ (Rmin h2 rMZ) <= h2).")
+    assert "(Rmax h2 ((sqrt h2) ^ 2)) = h2." in _statement(coq["max-sqrt"][0])
     synthetic = coq["synthetic"][0]
     assert "forall x v_R : R," in synthetic           # R is renamed: it is Coq's type
     assert "left." in synthetic and "right." in synthetic
-
-
-def _tamper(text: str, original, strengthened) -> str:
-    """Replace every claim polynomial of ``original`` by its counterpart in
-    ``strengthened``, in the statement and in the proof script alike."""
-    old = list(formula_atoms(original.claim))
-    new = list(formula_atoms(strengthened.claim))
-    assert len(old) == len(new)
-    out = text
-    for a, b in zip(old, new):
-        if a.poly != b.poly:
-            assert X.coq_poly(a.poly) in out
-            out = out.replace(X.coq_poly(a.poly), X.coq_poly(b.poly))
-    assert out != text
-    return out
-
-
-def _write(tmp_path, name, model, claim, params=None):
-    path = tmp_path / f"{name}.toml"
-    path.write_text(_toml(model, claim, params or {}, "valid"))
-    conj = load(path)
-    return encode(conj.instance(), conj.claim, conj.assume)
 
 
 @pytest.mark.parametrize("name", list(TAMPERED))
@@ -197,7 +228,21 @@ def test_strengthened_claim_does_not_compile(coq, name):
     if not HAVE_COQC:
         pytest.skip(NO_COQC)
     assert ok is False, "coqc accepted a proof of a false, strengthened claim"
-    assert "Cannot find witness" in output      # it is the arithmetic that fails
+
+
+def test_changed_statistic_definition_does_not_compile(coq):
+    """The definitions are part of what the kernel checks: h2 = (VA + VD)/V_P breaks it."""
+    text, ok, output = coq["redefined"]
+    if not HAVE_COQC:
+        pytest.skip(NO_COQC)
+    assert ok is False and "Error" in output
+
+
+def _write(tmp_path, name, model, claim, params=None):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(_toml(model, claim, params or {}, "valid"))
+    conj = load(path)
+    return encode(conj.instance(), conj.claim, conj.assume)
 
 
 def test_tampered_statement_is_false_at_a_point(tmp_path):
@@ -226,10 +271,102 @@ def test_compile_coq_reports_errors_and_refuses_admitted():
 
 
 def test_compile_coq_without_coqc(monkeypatch):
-    monkeypatch.setattr(X.shutil, "which", lambda name: None)
+    monkeypatch.setattr(T.shutil, "which", lambda name: None)
     assert not X.coqc_available()
     with pytest.raises(X.CoqUnavailable, match="apt-get install coq"):
         X.compile_coq("Theorem t : True.\nProof. exact I. Qed.\n")
+
+
+# --- batches and the cache -------------------------------------------------------------------
+
+@pytest.fixture
+def coqc_runs(monkeypatch, tmp_path):
+    """Counts coqc compilations (not `coqc --version`); the cache lives in tmp_path."""
+    monkeypatch.setenv("PROVER_CACHE_DIR", str(tmp_path / "cache"))
+    runs = []
+    real = subprocess.run
+
+    def counting(cmd, *args, **kwargs):
+        if cmd and str(cmd[0]).endswith("coqc") and "--version" not in cmd:
+            runs.append(list(cmd))
+        return real(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(C.subprocess, "run", counting)
+    return runs
+
+
+@pytest.mark.skipif(not HAVE_COQC, reason=NO_COQC)
+def test_batch_isolates_a_failing_proof(coq, coqc_runs):
+    good1, good2 = coq["h2"][0], coq["s2-ratio"][0]
+    bad = coq["tampered:near-half"][0]
+    results = C.compile_many([good1, bad, good2], 120, cache=False)
+    assert [ok for ok, _ in results] == [True, False, True]
+    assert "batch of 2" in results[0][1] and "batch of 2" in results[2][1]
+    assert "Error" in results[1][1]
+    # one batch of three fails on the bad proof, the two others compile in a second batch,
+    # and the bad one is compiled alone for its own error
+    assert [run[-1] for run in coqc_runs] == ["Batch.v", "Batch.v", "Claim.v"]
+
+
+@pytest.mark.skipif(not HAVE_COQC, reason=NO_COQC)
+def test_batch_refuses_a_file_with_another_axiom(coqc_runs):
+    sneaky = C.PRELUDE + "\nLemma claim_holds : forall P : Prop, P \\/ ~ P.\n" + \
+        "Proof. intro P. apply Classical_Prop.classic. Qed.\n\nPrint Assumptions claim_holds.\n"
+    honest = C.PRELUDE + "\nLemma claim_holds : 1 + 1 = 2.\nProof. ring. Qed.\n\n" + \
+        "Print Assumptions claim_holds.\n"
+    results = C.compile_many([sneaky, honest], 120, cache=False)
+    assert results[0][0] is False and "Classical_Prop.classic" in results[0][1]
+    assert results[1][0] is True
+
+
+@pytest.mark.skipif(not HAVE_COQC, reason=NO_COQC)
+def test_cache_hit_skips_coqc(coq, coqc_runs, monkeypatch):
+    text = coq["h2"][0]
+    assert C.compile_many([text])[0][0] is True
+    assert len(coqc_runs) == 1
+    ok, output = C.compile_many([text])[0]
+    assert ok and "cached" in output and len(coqc_runs) == 1       # no coqc this time
+    entries = list(C.cache_dir().glob("*.json"))
+    assert len(entries) == 1 and json.loads(entries[0].read_text())["ok"] is True
+    # another coqc version, or another text, is compiled again
+    monkeypatch.setattr(C, "coqc_version", lambda: "The Coq Proof Assistant, version 9.9")
+    assert C.compile_many([text])[0][0] is True and len(coqc_runs) == 2
+    # a file coqc rejects is not cached: it is compiled every time
+    bad = coq["tampered:ml-both"][0]
+    assert C.compile_many([bad])[0][0] is False
+    assert C.compile_many([bad])[0][0] is False and len(coqc_runs) == 4
+    # verify --kernel never uses the cache: compile_coq always runs coqc
+    assert X.compile_coq(text)[0] is True and len(coqc_runs) == 5
+
+
+def test_cache_dir_is_the_users_not_the_store(monkeypatch, tmp_path):
+    monkeypatch.delenv("PROVER_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert C.cache_dir() == tmp_path / "xdg" / "prover" / "coq"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert C.cache_dir() == tmp_path / "home" / ".cache" / "prover" / "coq"
+
+
+def test_division_of_unknown_sign_is_not_stated_and_keeps_trust_certificate(tmp_path):
+    """A construct the export cannot state as written is said so, and never gets 'kernel'."""
+    from prover.check import Outcome, kernel_check_batch, new_draft
+    from prover.record import Kind, Proof, Trust
+    path = tmp_path / "q.toml"
+    path.write_text(_toml("twins", "h2 / (rMZ - 2*rDZ) >= 0 or h2 / (rMZ - 2*rDZ) < 0", {},
+                          "valid"))
+    conj = load(path)
+    with pytest.raises(C.NotStatedAsWritten, match="sign"):
+        C.claim_text(conj, {"kind": "farkas", "cases": []})
+    draft = new_draft(conj, encode(conj.instance(), conj.claim, conj.assume))
+    draft.set_valid(Trust.CERTIFICATE, Proof(Kind.FARKAS, cases=()))
+    out = Outcome(conj, draft.freeze())
+    kernel_check_batch([out])
+    assert out.record.trust == "certificate"
+    if HAVE_COQC:
+        assert out.record.proof.coq.compiled is False
+        assert "not stated as written" in out.record.proof.coq.error
+        assert any("as written" in w for w in out.warnings)
 
 
 # --- refusals ----------------------------------------------------------------------------------
@@ -325,9 +462,9 @@ def test_coq_rendering_of_numbers_and_names():
     p = Poly.var("x") * Poly.var("x").scale(Fraction(3, 4)) - Poly.var("y") + Fraction(-5, 2)
     assert X.coq_poly(p) == "- (5/2) - y + (3/4) * x * x"
     assert X.coq_poly(Poly()) == "0"
-    names = X._coq_names(["VA", "R", "fun", "H_1", "a-b", "v_x"])
+    names = T._coq_names(["VA", "R", "fun", "H_1", "a-b", "v_x"])
     assert names["VA"] == "VA"
     assert len(set(names.values())) == 6
     for n in names.values():
-        assert n not in X.COQ_KEYWORDS and n.isidentifier()
+        assert n not in T.COQ_KEYWORDS and n.isidentifier()
     assert names["R"] != "R" and names["fun"] != "fun" and names["H_1"] != "H_1"

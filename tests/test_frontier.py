@@ -17,6 +17,8 @@ from prover.frontier import (conjectures, emit, frontier, halfplanes, inequality
                              linear_text, parse_params, run_command)
 from prover.store import MemoryStore
 
+from helpers import certificate
+
 
 def vertices(fr):
     return {(v.x, v.y): v.attained for v in fr.vertices}
@@ -289,10 +291,9 @@ def test_outer_bounds_from_the_store_and_the_gap():
     store = MemoryStore()
     params = models.get("multilinear").validate_params({"max_degree": 3})
     for i, claim in enumerate(["s2 >= 0", "s2 <= 1", "r2 >= s2/2", "r <= 3/4"]):
-        store.save({"format": 1, "id": f"b{i}", "verdict": "valid", "claim": claim,
-                    "assume": [], "model": {"name": "multilinear", "params": params}})
-    store.save({"format": 1, "id": "cond", "verdict": "valid", "claim": "r <= 0",
-                "assume": ["s2 > 2"], "model": {"name": "multilinear", "params": params}})
+        store.save(certificate(f"b{i}", "multilinear", params, claim, "valid"))
+    store.save(certificate("cond", "multilinear", params, "r <= 0", "valid",
+                           assume=["s2 > 2"]))
     fr = frontier("multilinear", "s2", "r", {"max_degree": 3}, store=store, prove=False,
                   samples=100, directions=8)
     assert sorted(b.source for b in fr.bounds) == ["store:b0", "store:b1", "store:b3"]
@@ -317,12 +318,10 @@ def test_plot_png_and_svg_with_formulas_and_counterexamples(tmp_path):
 
     fr = frontier("twins", "rDZ/rMZ", "s2", {"max_order": 2})
     store = MemoryStore()
-    store.save({"format": 1, "id": "mine/pgs", "verdict": "refuted",
-                "model": {"name": "twins", "params": fr.params},
-                "counterexample": {"statistics": {"rDZ": "1/5", "rMZ": "1/2", "s2": "1/2"}}})
-    store.save({"format": 1, "id": "other-order", "verdict": "refuted",
-                "model": {"name": "twins", "params": {**fr.params, "max_order": 3}},
-                "counterexample": {"statistics": {"rDZ": "1/5", "rMZ": "1/2", "s2": "0"}}})
+    store.save(certificate("mine/pgs", "twins", fr.params, "s2 <= 0", "refuted",
+                           statistics={"rDZ": "1/5", "rMZ": "1/2", "s2": "1/2"}))
+    store.save(certificate("other-order", "twins", {**fr.params, "max_order": 3}, "s2 <= 0",
+                           "refuted", statistics={"rDZ": "1/5", "rMZ": "1/2", "s2": "0"}))
     svg = plot_frontier(fr, tmp_path / "f.svg", store=store).read_text()
     assert "s2 &gt;= 4*(rDZ/rMZ) - 1" in svg and "(1/16, 0)" in svg
     assert "pgs" in svg and "other-order" not in svg

@@ -44,8 +44,8 @@ def test_twins_realization_reads_as_show_prints_it():
                        "loci": [0, 1], "effect": "e", "variance": "7/8"}],
             "unique_environment_variance": "1/3", "phenotype": "P = G + E"}
     lines = models.get("twins").realization_lines(real)
-    if hasattr(show, "_architecture"):   # until show reads the model's lines too
-        assert lines == show._architecture(real)
+    assert lines == show._architecture("twins", real)      # show reads the model's lines
+    assert show._architecture("nosuchmodel", {"x": "1/2"}) == ["  x: 1/2"]
     assert lines[1] == ("  VA = 1/8 (≈0.125): sqrt(1/8) * a(g0) (1 additive contrast(s) "
                         "on loci [0])")
     assert models.get("twins").realization_lines({"x": 1}) is None

@@ -124,10 +124,10 @@ def test_kernel_rerun_reuses_a_solver_only_result(tmp_path):
     path = tmp_path / "v.toml"
     path.write_text(VALID)
     conj = load(path)
-    solver_only = check(conj, certify=False).certificate
-    assert (solver_only["verdict"], solver_only["trust"]) == ("valid", "solvers")
+    solver_only = check(conj, certify=False).record
+    assert (solver_only.verdict, solver_only.trust) == ("valid", "solvers")
     assert reusable(conj, solver_only, kernel=True)
-    certified = check(conj).certificate
-    assert certified["trust"] == "certificate"
+    certified = check(conj).record
+    assert certified.trust == "certificate"
     assert reusable(conj, certified, kernel=False)
     assert not reusable(conj, certified, kernel=True)

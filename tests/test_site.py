@@ -21,7 +21,8 @@ HOSTILE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 CHROMIUM = "/usr/bin/chromium"
 
 BASE = {"format": 1, "prover_version": "0.1.0", "created": "2026-11-27T09:55:58+00:00",
-        "conjecture_sha256": "ab" * 32, "encoding_sha256": "cd" * 32, "vacuous": False}
+        "conjecture_sha256": "ab" * 32, "encoding_sha256": "cd" * 32, "vacuous": False,
+        "expect": None}
 
 
 def valid_farkas() -> dict:
@@ -398,14 +399,17 @@ def test_refuses_a_directory_inside_the_store(tmp_path, plot_calls):
         build_site(store, tmp_path / "store" / "site")
 
 
-def test_odd_shaped_certificate_still_gets_a_page(tmp_path, plot_calls):
+def test_odd_shaped_certificate_is_listed_as_malformed_naming_the_field(tmp_path, plot_calls):
     store = MemoryStore()
-    store.save({"id": "odd", "verdict": "refuted", "model": 7, "assume": "x",
-                "counterexample": {"values": [1], "sides": "s", "numeric_check": "n"},
-                "solvers": "none", "title": HOSTILE})
+    store.save({**refuted(), "id": "odd", "model": 7, "title": HOSTILE})
+    store.save(valid_farkas())
     report = build_site(store, tmp_path / "site")
-    text = (tmp_path / "site/cert/odd.html").read_text("utf-8")
-    assert report.certificates == ["odd"] and "odd" in text and HOSTILE not in text
+    assert report.certificates == ["twins/h2-at-most-2rDZ"]
+    assert [(b.id, b.reason) for b in report.unreadable] == [
+        ("odd", "malformed certificate: field 'model' is the number 7, not an object")]
+    index = (tmp_path / "site/index.html").read_text("utf-8")
+    assert "Unreadable entries (1)" in index and "field &#x27;model&#x27;" in index
+    assert HOSTILE not in index and not (tmp_path / "site/cert/odd.html").exists()
 
 
 # --- a real browser -------------------------------------------------------------------

@@ -223,7 +223,7 @@ MATRIX = [
     ("t/polya", "coefficient", _coefficient, "identity"),
     ("t/sos", "kind", _kind("polya"), "'kind'"),
     ("t/sos", "gram entry", _gram, "certificate rejected"),
-    ("t/refuted", "verdict to valid", _set("verdict", "valid"), "trust"),
+    ("t/refuted", "verdict to valid", _set("verdict", "valid"), "field 'proof' is missing"),
     ("t/refuted", "verdict to unknown", _refuted_to_unknown, "counterexample"),
     ("t/refuted", "trust", _set("trust", "certificate"), "trust"),
     ("t/refuted", "vacuous", _set("vacuous", True), "'vacuous'"),

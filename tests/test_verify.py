@@ -172,10 +172,12 @@ def test_changed_violation(tree, capsys):
 
 
 @pytest.mark.parametrize("cid, verdict, detail", [
-    ("t/valid", "refuted", "verdict 'refuted' but the certificate carries a proof"),
-    ("t/valid", "unknown", "verdict 'unknown' but the certificate carries a proof"),
-    ("t/refuted", "valid", "verdict 'valid' with trust None"),
-    ("t/valid", "proven", "verdict 'proven' but the certificate carries a proof"),
+    ("t/valid", "refuted", "field 'trust' is 'certificate', but the verdict is 'refuted'"),
+    ("t/valid", "unknown", "field 'trust' is 'certificate', but the verdict is 'unknown'"),
+    ("t/refuted", "valid", "field 'proof' is missing (a valid verdict needs one)"),
+    ("t/valid", "proven", "field 'verdict' is 'proven'; it must be one of 'valid', "
+                          "'refuted', 'unknown'"),
+    ("t/refuted", "unknown", "field 'reason' is missing (an unknown verdict says why)"),
 ])
 def test_changed_verdict(tree, capsys, cid, verdict, detail):
     doc = read(cid)
@@ -184,6 +186,19 @@ def test_changed_verdict(tree, capsys, cid, verdict, detail):
     code, results, _ = verify(capsys, cid)
     assert code == 1
     assert results[cid][0] == "failed" and detail in results[cid][1]
+
+
+def test_refuted_relabelled_unknown_with_a_reason(tree, capsys):
+    """An unknown verdict may keep an unconfirmed candidate; a confirmed one is re-derived
+    and the relabelling caught."""
+    doc = read("t/refuted")
+    doc.update(verdict="unknown", reason="the solvers gave up")
+    write("t/refuted", doc)
+    code, results, _ = verify(capsys, "t/refuted")
+    assert code == 1
+    assert results["t/refuted"] == ("failed", "field 'verdict' is 'unknown', but its "
+                                    "counterexample is confirmed (re-evaluated exactly and "
+                                    "re-confirmed): the verdict is 'refuted'")
 
 
 def test_trust_kernel_on_a_farkas_certificate(tree, capsys):
@@ -204,8 +219,8 @@ def test_trust_weaker_than_the_farkas_certificate(tree, capsys, trust):
     code, results, _ = verify(capsys, "t/valid")
     assert code == 1
     assert results["t/valid"][0] == "failed"
-    assert f"trust {trust!r}" in results["t/valid"][1] or \
-        f"trust '{trust}'" in results["t/valid"][1]
+    assert (f"trust '{trust}' does not match a farkas certificate" if trust else
+            "field 'trust' is null (a valid verdict has a trust)") in results["t/valid"][1]
 
 
 def test_trust_kernel_without_any_proof(tree, capsys):
@@ -216,8 +231,8 @@ def test_trust_kernel_without_any_proof(tree, capsys):
     code, results, _ = verify(capsys)
     assert code == 1
     assert_only_failure(results, "t/valid", "failed",
-                        "trust 'kernel' claimed, but the certificate holds no "
-                        "proof-assistant proof")
+                        "malformed certificate: field 'proof' is missing (a valid verdict "
+                        "needs one)")
 
 
 def test_trust_on_a_refuted_claim(tree, capsys):
@@ -226,8 +241,9 @@ def test_trust_on_a_refuted_claim(tree, capsys):
     write("t/refuted", doc)
     code, results, _ = verify(capsys, "t/refuted")
     assert code == 1
-    assert results["t/refuted"][1] == ("verdict 'refuted' but the certificate carries trust "
-                                       "'certificate': only a valid verdict has them")
+    assert results["t/refuted"][1] == ("malformed certificate: field 'trust' is 'certificate', "
+                                       "but the verdict is 'refuted' (only a valid verdict has "
+                                       "a trust)")
 
 
 def test_corrupt_json_is_reported_and_the_others_still_verified(tree, capsys):

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from .. import expr as E
 from ..errors import ExprError
+from ..store import BadEntry
 from .geometry import convex_hull, primitive_normal
 from .results import Bound, Frontier, Pt, _open_store
 from .sampler import _Sampler
@@ -201,19 +202,17 @@ def _store_bounds(store, inst, ex, ey, x, y) -> list[Bound]:
     if store is None:
         return []
     out = []
-    for cid, doc in store.entries():
-        if not isinstance(doc, dict) or doc.get("verdict") != "valid" or doc.get("vacuous") \
-                or doc.get("assume"):
+    for cid, rec in store.records():
+        if isinstance(rec, BadEntry) or rec.verdict != "valid" or rec.vacuous or rec.assume:
             continue
-        m = doc.get("model", {})
-        if m.get("name") != inst.model.name or m.get("params") != inst.params:
+        if rec.model.name != inst.model.name or dict(rec.model.params) != inst.params:
             continue
         try:
-            claim = E.parse_formula(doc.get("claim", ""))
+            claim = E.parse_formula(rec.claim)
         except ExprError:
             continue
         for a, b, h in halfplanes(claim, ex, ey) or []:
-            out.append(Bound(a, b, h, doc["claim"], f"store:{cid}", doc.get("trust")))
+            out.append(Bound(a, b, h, rec.claim, f"store:{cid}", rec.trust.value))
     return out
 
 

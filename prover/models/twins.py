@@ -6,7 +6,13 @@ G genetic, C shared by relatives reared together, E unique to each person.
 
 Components (all >= 0): V<A^i D^j> for every 1 <= i+j <= max_order (VA, VD, VAA, VAD, VDD,
 VAAA, ...; A's first); VC when shared_environment = true; VE when unique_environment =
-true. V_G = sum of the genetic components > 0; V_P = V_G + VC + VE.
+true. V_G = sum of the genetic components > 0; V_P = V_G + VC + VE. max_order = 1 is VA
+and VD (dominance included); dominance = false drops every component with a D.
+
+Designs (design = "..."): AE (VA, VE), ACE (VA, VC, VE), ADE (VA, VD, VE), ACDE (VA, VD,
+VC, VE) fix max_order = 1, dominance and shared_environment; "full" (the default) is the
+epistatic model the other parameters describe. A design is stored as the parameters it
+sets, so design = "ADE" and max_order = 1 are the same family.
 
 Statistics: the covariance of relatives is sum (2θ)^i Δ^j V_{A^iD^j} (Cockerham 1954,
 Kempthorne 1954), plus VC for pairs reared together; a correlation is that covariance
@@ -41,8 +47,11 @@ coefficient table above; they are the check on it.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from fractions import Fraction
 
+from ..errors import InputError
 from ..poly import Poly
 from .base import Atom, Evidence, Model, ModelInstance, Param, Ratio, Statistic
 from .display import Picture, approx_text
@@ -68,15 +77,48 @@ def component_names(max_order: int) -> list[tuple[str, int, int]]:
     return out
 
 
+# Named designs (as in twin-study software): each fixes max_order, dominance and
+# shared_environment. "full" is the epistatic model the other parameters describe.
+DESIGNS = {
+    "AE": {"max_order": 1, "dominance": False, "shared_environment": False},
+    "ACE": {"max_order": 1, "dominance": False, "shared_environment": True},
+    "ADE": {"max_order": 1, "dominance": True, "shared_environment": False},
+    "ACDE": {"max_order": 1, "dominance": True, "shared_environment": True},
+    "full": {},
+}
+# Parameters that enter a conjecture's normalized parameters only when they differ from
+# their default, so that certificates made before they existed keep their hashes.
+_OPTIONAL = {"design": "full", "dominance": True}
+
+
+@dataclass(frozen=True)
+class Choice(Param):
+    choices: tuple = ()
+
+    def validate(self, value):
+        if value not in self.choices:
+            raise InputError(f"parameter '{self.name}' must be one of "
+                             f"{', '.join(json.dumps(c) for c in self.choices)}, got {value!r}")
+        return value
+
+
 class Twins(Model):
     name = "twins"
     summary = "relatives (MZ, DZ, parent–offspring, half sibs, cousins) under the classical decomposition"
     params = (
-        Param("max_order", "int", 4, "highest order i+j of A^iD^j variance components",
+        Param("max_order", "int", 4, "highest order i+j of A^iD^j variance components "
+              "(1: VA and VD — dominance included unless dominance = false)",
               minimum=1, maximum=12),
         Param("shared_environment", "bool", False,
               "include VC, environment shared by relatives reared together"),
         Param("unique_environment", "bool", True, "include VE, environment unique to each person"),
+        Param("dominance", "bool", True,
+              "include components with dominance (A^iD^j with j >= 1); false leaves VA, "
+              "VAA, VAAA, ..."),
+        Choice("design", "choice", "full",
+               "a named design: AE (VA, VE), ACE (VA, VC, VE), ADE (VA, VD, VE), ACDE (VA, "
+               "VD, VC, VE), or full (max_order, dominance and shared_environment as given)",
+               choices=tuple(DESIGNS)),
     )
     pictures = (Picture("frontier-twins", "rDZ/rMZ", "s2", compare=({"max_order": 2},)),
                 Picture("frontier-twins-h2-falconer", "h2", "falconer"))
@@ -104,8 +146,32 @@ class Twins(Model):
             lines.append(f"  {real['phenotype']}")
         return lines
 
+    def validate_params(self, raw) -> dict:
+        raw = dict(raw)
+        design = raw.pop("design", "full")
+        try:
+            design = next(p for p in self.params if p.name == "design").validate(design)
+        except InputError as exc:
+            exc.param = "design"
+            raise
+        for key, value in DESIGNS[design].items():
+            if key in raw and raw[key] != value:
+                err = InputError(f"parameter '{key}' = {json.dumps(raw[key])} contradicts "
+                                 f"design = \"{design}\" (which sets {key} = "
+                                 f"{json.dumps(value)}); drop one of them")
+                err.param = key
+                raise err
+            raw[key] = value
+        out = super().validate_params(raw)
+        for key, default in _OPTIONAL.items():
+            if out.get(key) == default:
+                out.pop(key)
+        return out
+
     def build(self, params: dict) -> ModelInstance:
-        genetic = component_names(params["max_order"])
+        dominance = params.get("dominance", True)
+        genetic = [(n, i, j) for n, i, j in component_names(params["max_order"])
+                   if dominance or j == 0]
         names = [n for n, _, _ in genetic]
         env = (["VC"] if params["shared_environment"] else []) + \
               (["VE"] if params["unique_environment"] else [])
@@ -141,8 +207,13 @@ class Twins(Model):
                                      expression="falconer - h2")
         max_order = params["max_order"]
         for order in range(max_order + 1, 13):
-            for n, _, _ in component_names(order)[-(order + 1):]:
-                unavailable[n] = f"needs max_order >= {order}"
+            for n, _, j in component_names(order)[-(order + 1):]:
+                unavailable[n] = f"needs max_order >= {order}" + (
+                    "" if dominance or not j else " and dominance = true")
+        if not dominance:
+            for n, _, j in component_names(max_order):
+                if j:
+                    unavailable[n] = "needs dominance = true"
 
         return ModelInstance(
             model=self, params=params, variables=variables, components=variables,

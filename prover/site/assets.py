@@ -7,7 +7,7 @@ import base64
 import hashlib
 from datetime import datetime, timezone
 
-from .. import __version__
+from .._version import __version__
 from .markup import _esc, _href
 
 CSS = """

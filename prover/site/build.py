@@ -47,14 +47,14 @@ def _prepare(outdir: Path, store: Store) -> None:
                                  encoding="utf-8")
 
 
-def _raw_text(store: Store, cert_id: str, doc: dict) -> bytes:
+def _raw_text(store: Store, cert_id: str, doc) -> bytes:
     """The stored bytes when the store is a directory; else the canonical text."""
     if isinstance(store, DirectoryStore):
         try:
             return store.path_for(cert_id).read_bytes()
         except OSError:
             pass
-    return dumps(doc).encode("utf-8")
+    return dumps(doc.to_json()).encode("utf-8")
 
 
 def _write(path: Path, text: str | bytes) -> None:
@@ -91,8 +91,8 @@ def build_site(store: Store, outdir: str | os.PathLike, plots: bool = True,
             report.warnings.append(f"model {name} could not be loaded: {exc}")
     summaries = {name: getattr(m, "summary", "") for name, m in known.items()}
 
-    docs: list[dict] = []
-    for cert_id, entry in store.entries():
+    docs: list = []
+    for cert_id, entry in store.records():
         if isinstance(entry, BadEntry):
             report.unreadable.append(entry)
             continue
@@ -119,7 +119,7 @@ def build_site(store: Store, outdir: str | os.PathLike, plots: bool = True,
 
     known_names = {m: known[m] for m in report.models}   # pages exist: safe to link
     for doc in docs:
-        cert_id = doc["id"]
+        cert_id = doc.id
         page = _cert_path(cert_id)
         raw = f"cert/{cert_id}.json"
         _write(outdir / raw, _raw_text(store, cert_id, doc))

@@ -5,14 +5,13 @@ from __future__ import annotations
 from ..show import TRUST_TEXT
 from ..store import BadEntry
 from .assets import INDEX_JS, _page
-from .markup import (TRUSTS, VERDICTS, _as_list, _cert_path, _esc, _href, _model_name, _table,
-                     _trust, _verdict_badge)
+from .markup import TRUSTS, VERDICTS, _cert_path, _esc, _href, _model_name, _table, _trust
 
 
-def _index_page(docs: list[dict], bad: list[BadEntry], known_models: list[str],
+def _index_page(docs: list, bad: list[BadEntry], known_models: list[str],
                 summaries: dict) -> str:
     page = "index.html"
-    counts = {v: sum(d.get("verdict") == v for d in docs) for v in VERDICTS}
+    counts = {v: sum(d.verdict == v for d in docs) for v in VERDICTS}
     body = ["<h1>Certificates</h1>",
             f'<p class="subtitle">{len(docs)} certificates: {counts["valid"]} valid, '
             f'{counts["refuted"]} refuted, {counts["unknown"]} unknown'
@@ -26,7 +25,7 @@ def _index_page(docs: list[dict], bad: list[BadEntry], known_models: list[str],
     models_seen = sorted({_model_name(d) for d in docs})
     trusts = [t for t in TRUSTS if any(_trust(d) == t for d in docs)]
     trusts += sorted({_trust(d) for d in docs} - set(trusts))
-    verdicts = list(VERDICTS) + sorted({str(d.get("verdict")) for d in docs} - set(VERDICTS))
+    verdicts = list(VERDICTS)
     # Hidden until the script shows it: without JavaScript the page is a plain table.
     body.append('<div class="filters" id="filters" hidden>'
                 '<input id="q" type="search" placeholder="search id, title, claim…" '
@@ -37,22 +36,21 @@ def _index_page(docs: list[dict], bad: list[BadEntry], known_models: list[str],
                 '<span id="count" class="muted"></span></div>')
     rows = []
     for d in docs:
-        cid = d["id"]
+        cid = d.id
         name = _model_name(d)
-        search = " ".join(str(x) for x in (cid, d.get("title", ""), d.get("claim", ""), name,
-                                            " ".join(map(str, _as_list(d.get("assume")))))).lower()
+        search = " ".join((cid, d.title, d.claim, name, " ".join(d.assume))).lower()
         model_cell = (f'<a href="{_href(page, f"model/{name}.html")}">{_esc(name)}</a>'
                       if name in known_models else _esc(name))
-        created = str(d.get("created", ""))
-        vacuous = '<span class="badge vacuous">vacuous</span>' if d.get("vacuous") else ""
+        created = d.created
+        vacuous = '<span class="badge vacuous">vacuous</span>' if d.vacuous else ""
         rows.append(
-            f'<tr data-model="{_esc(name)}" data-verdict="{_esc(d.get("verdict"))}" '
+            f'<tr data-model="{_esc(name)}" data-verdict="{_esc(d.verdict)}" '
             f'data-trust="{_esc(_trust(d))}" data-search="{_esc(search)}">'
             f'<td class="id"><a href="{_href(page, _cert_path(cid))}">{_esc(cid)}</a></td>'
-            f"<td>{_esc(d.get('title', ''))}</td><td>{model_cell}</td>"
-            f"<td>{_verdict_badge({'verdict': d.get('verdict')})}</td>"
-            f"<td>{_esc(d.get('trust') or '—')}</td>"
-            f'<td data-sort="{"1" if d.get("vacuous") else "0"}">{vacuous}</td>'
+            f"<td>{_esc(d.title)}</td><td>{model_cell}</td>"
+            f'<td><span class="badge {_esc(d.verdict)}">{_esc(d.verdict)}</span></td>'
+            f"<td>{_esc(d.trust or '—')}</td>"
+            f'<td data-sort="{"1" if d.vacuous else "0"}">{vacuous}</td>'
             f'<td class="created" title="{_esc(created)}" data-sort="{_esc(created)}">'
             f"{_esc(created[:16].replace('T', ' '))}</td></tr>")
     body.append('<table id="certs"><thead><tr><th>id</th><th>title</th><th>model</th>'

@@ -37,15 +37,12 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else []
 
 
-def _model_name(doc: dict) -> str:
-    model = doc.get("model")
-    if isinstance(model, dict):
-        return str(model.get("name", "?"))
-    return "?" if model is None else str(model)
+def _model_name(cert) -> str:
+    return cert.model.name
 
 
-def _trust(doc: dict) -> str:
-    return doc.get("trust") or "none"
+def _trust(cert) -> str:
+    return "none" if cert.trust is None else cert.trust.value
 
 
 def _approx(value) -> str:
@@ -62,15 +59,14 @@ def _num_html(value) -> str:
     return _esc(_num(value))
 
 
-def _verdict_badge(doc: dict) -> str:
-    verdict = str(doc.get("verdict", "?"))
-    css = verdict if verdict in VERDICTS else "other"
+def _verdict_badge(cert) -> str:
+    verdict = cert.verdict.value
     extra = ""
-    if verdict == "valid" and doc.get("vacuous"):
+    if verdict == "valid" and cert.vacuous:
         extra = ' <span class="badge vacuous">vacuous</span>'
-    elif verdict == "unknown" and "disagree" in str(doc.get("reason", "")):
+    elif verdict == "unknown" and "disagree" in (cert.reason or ""):
         extra = ' <span class="badge vacuous">solvers disagree</span>'
-    return f'<span class="badge {css}">{_esc(verdict)}</span>{extra}'
+    return f'<span class="badge {verdict}">{_esc(verdict)}</span>{extra}'
 
 
 def _table(headers: list[str], rows: list[list[str]], css: str = "") -> str:

@@ -8,6 +8,7 @@ from fractions import Fraction
 from urllib.parse import quote
 
 from ..models.display import plotted_axes
+from ..record import Certificate, Proof, thaw
 from ..show import TRUST_TEXT, render
 from .assets import _page
 from .markup import (_as_dict, _as_list, _cert_path, _esc, _exact_cells, _href, _model_name,
@@ -15,18 +16,18 @@ from .markup import (_as_dict, _as_list, _cert_path, _esc, _exact_cells, _href, 
 from .plots import _Plots, _plots_html
 
 
-def _statement_html(doc: dict, page: str, known_models: set[str], summaries: dict) -> str:
-    model = _as_dict(doc.get("model"))
+def _statement_html(doc: Certificate, page: str, known_models: set[str],
+                    summaries: dict) -> str:
     name = _model_name(doc)
-    params = _as_dict(model.get("params"))
+    params = doc.model.params
     if name in known_models:
         family = f'<a href="{_href(page, f"model/{name}.html")}"><code>{_esc(name)}</code></a>'
     else:
         family = f"<code>{_esc(name)}</code> <span class=muted>(not a known model)</span>"
     if summaries.get(name):
         family += f' — {_esc(summaries[name])}'
-    parts = ["<h2>Statement</h2>", f'<p class="claim"><code>{_esc(doc.get("claim"))}</code></p>']
-    assume = _as_list(doc.get("assume"))
+    parts = ["<h2>Statement</h2>", f'<p class="claim"><code>{_esc(doc.claim)}</code></p>']
+    assume = doc.assume
     facts = []
     if assume:
         facts.append(("assuming", "<br>".join(f"<code>{_esc(a)}</code>" for a in assume)))
@@ -36,24 +37,22 @@ def _statement_html(doc: dict, page: str, known_models: set[str], summaries: dic
     if params:
         facts.append(("parameters", ", ".join(f"<code>{_esc(k)} = {_esc(json.dumps(v))}</code>"
                                               for k, v in sorted(params.items()))))
-    facts.append(("source", f"<code>{_esc(doc.get('source'))}</code>"))
-    facts.append(("created", f"{_esc(doc.get('created'))}, "
-                             f"prover {_esc(doc.get('prover_version'))}"))
-    for key in ("conjecture_sha256", "encoding_sha256"):
-        if doc.get(key):
-            facts.append((key.replace("_", " "), f"<code>{_esc(doc.get(key))}</code>"))
+    facts.append(("source", f"<code>{_esc(doc.source)}</code>"))
+    facts.append(("created", f"{_esc(doc.created)}, prover {_esc(doc.prover_version)}"))
+    facts.append(("conjecture sha256", f"<code>{_esc(doc.conjecture_sha256)}</code>"))
+    facts.append(("encoding sha256", f"<code>{_esc(doc.encoding_sha256)}</code>"))
     parts.append('<dl class="facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
                  + "</dl>")
     return "".join(parts)
 
 
-def _verdict_html(doc: dict) -> str:
-    verdict = doc.get("verdict")
-    trust = doc.get("trust")
+def _verdict_html(doc: Certificate) -> str:
+    verdict = doc.verdict
+    trust = doc.trust
     out = ["<h2>Verdict</h2>", f"<p>{_verdict_badge(doc)}"]
     if verdict == "valid":
         out.append(" — the claim holds on the whole family.</p>")
-        if doc.get("vacuous"):
+        if doc.vacuous:
             out.append('<p class="note"><strong>Vacuously:</strong> the hypotheses are '
                        "contradictory, so the claim says nothing.</p>")
     elif verdict == "refuted":
@@ -61,8 +60,10 @@ def _verdict_html(doc: dict) -> str:
                    "numeric computation confirmed.</p>")
     else:
         out.append("</p>")
-        out.append(f'<p class="note">Reason: {_esc(doc.get("reason", "?"))}</p>')
-    expect = doc.get("expect")
+        out.append(f'<p class="note">Reason: {_esc(doc.reason)}</p>')
+    if doc.disagreement:
+        out.append(f'<p class="note">{_esc(doc.disagreement)}</p>')
+    expect = doc.expect
     if expect and expect != verdict:
         out.append(f'<p class="note">The conjecture file expected '
                    f"<strong>{_esc(expect)}</strong>.</p>")
@@ -77,16 +78,16 @@ def _verdict_html(doc: dict) -> str:
     return "".join(out)
 
 
-def _proof_html(proof: dict) -> str:
-    kind = proof.get("kind")
+def _proof_html(proof: Proof) -> str:
+    kind = proof.kind.value
     out = ["<h2>Evidence: proof</h2>"]
-    if kind in ("farkas", "polya"):
-        cases = _as_list(proof.get("cases"))
+    if kind in ("farkas", "polya", "sos"):
+        cases = proof.cases_json()
         out.append(f"<p>A <strong>{_esc(kind)}</strong> certificate over {len(cases)} case(s): "
                    "a nonnegative combination of the hypotheses and the negated claim that is "
                    "identically negative — checked exactly by <code>prover verify</code>.</p>")
-        if proof.get("checker"):
-            out.append(f"<p class=muted>Checker: {_esc(proof['checker'])}</p>")
+        if proof.checker:
+            out.append(f"<p class=muted>Checker: {_esc(proof.checker)}</p>")
         rows = []
         for n, case in enumerate(cases, 1):
             case = _as_dict(case)
@@ -97,41 +98,40 @@ def _proof_html(proof: dict) -> str:
                 terms.append(f"<code>{_esc(p.get('multiplier'))}</code>·{atoms}")
             terms += [f"q{_esc(_as_dict(e).get('atom'))}·h{_esc(_as_dict(e).get('atom'))}"
                       for e in _as_list(case.get("equalities"))]
+            terms += ["·".join([f"g{_esc(i)}" for i in _as_list(_as_dict(sq).get("atoms"))]
+                               + ["m<sup>T</sup>Gm"]) for sq in _as_list(case.get("squares"))]
             rows.append([str(n), " + ".join(terms) or "<em>none</em>",
                          f"<code>-{_esc(case.get('constant', '0'))}</code>"])
         out.append(_table(["case", "combination (multiplier · product of constraints g)",
                            "equals"], rows))
         out.append('<p class="muted">g<sub>i</sub> ≥ 0 are the constraints of the encoding '
                    "(model, hypotheses, negated claim); h<sub>i</sub> = 0 its equalities.</p>")
-    elif kind == "smt":
-        solvers = ", ".join(map(str, _as_list(proof.get("unsat"))))
-        search = proof.get("certificate_search")
+    else:
+        solvers = ", ".join(proof.unsat or ())
+        search = proof.certificate_search
         out.append(f"<p>Unsat answers from {_esc(solvers)}"
                    + (f"; {_esc(search)}" if search else "") + ".</p>")
-    else:
-        out.append(f"<p>Proof of kind <code>{_esc(kind)}</code>:</p>" + _value_html(proof))
     return "".join(out)
 
 
-def _counterexample_html(doc: dict, model=None) -> str:
+def _counterexample_html(doc: Certificate, model=None) -> str:
     """``model``: the doc's model, which says how its realizations read (None: unknown)."""
-    ce = _as_dict(doc.get("counterexample"))
+    ce = doc.counterexample
     out = []
-    sides = [_as_dict(s) for s in _as_list(ce.get("sides"))]
-    violation = ce.get("violation")
-    if sides:
-        parts = [f"<code>{_esc(s.get('left'))}</code> = {_num_html(s.get('left_value'))} and "
-                 f"<code>{_esc(s.get('right'))}</code> = {_num_html(s.get('right_value'))}"
-                 for s in sides]
+    violation = ce.violation
+    if ce.sides:
+        parts = [f"<code>{_esc(s.left)}</code> = {_num_html(s.left_value)} and "
+                 f"<code>{_esc(s.right)}</code> = {_num_html(s.right_value)}"
+                 for s in ce.sides]
         out.append('<p class="headline">Here ' + "; ".join(parts)
-                   + f", so <code>{_esc(doc.get('claim'))}</code> fails"
+                   + f", so <code>{_esc(doc.claim)}</code> fails"
                    + (f" by <strong>{_num_html(violation)}</strong>." if violation is not None
                       else ".") + "</p>")
     elif violation is not None:
         out.append(f'<p class="headline">The claim fails by '
                    f"<strong>{_num_html(violation)}</strong>.</p>")
 
-    values = _as_dict(ce.get("values"))
+    values = ce.values
     nonzero = {k: v for k, v in values.items() if v not in ("0", 0)}
     zero = [k for k in values if k not in nonzero]
     out.append("<h3>Values</h3>")
@@ -140,8 +140,8 @@ def _counterexample_html(doc: dict, model=None) -> str:
     if zero:
         out.append(f'<p class="muted">All other components are 0: '
                    f'{_esc(", ".join(zero))}.</p>')
-    stats = _as_dict(ce.get("statistics"))
-    nc = _as_dict(ce.get("numeric_check"))
+    stats = ce.statistics
+    nc = thaw(ce.numeric_check)
     estimates = _as_dict(nc.get("estimates"))
     intervals = _as_dict(nc.get("intervals"))
     if stats:
@@ -155,7 +155,7 @@ def _counterexample_html(doc: dict, model=None) -> str:
                          _esc(estimates.get(name, "")), iv_text])
         out.append(_table(["statistic", "exact", "≈", "numeric estimate", "interval"], rows))
 
-    real = ce.get("realization")
+    real = thaw(ce.realization)
     out.append("<h3>Realized as</h3>")
     lines = model.realization_lines(real) if model is not None and isinstance(real, dict) \
         else None
@@ -197,32 +197,29 @@ def _counterexample_html(doc: dict, model=None) -> str:
                              if isinstance(iv, list) and len(iv) == 2 else ""])
             out.append("<details><summary>estimates of the other quantities</summary>"
                        + _table(["quantity", "estimate", "interval"], rows) + "</details>")
-    extra = {k: v for k, v in ce.items() if k not in
-             ("values", "sides", "violation", "statistics", "realization", "numeric_check")}
+    extra = {k: thaw(v) for k, v in (("maximized", ce.maximized), ("family", ce.family))
+             if v is not None}
     if extra:
         out.append("<h3>Other fields</h3>" + _value_html(extra))
     return "".join(out)
 
 
-def _solvers_html(doc: dict) -> str:
+def _solvers_html(doc: Certificate) -> str:
     rows = []
-    for s in _as_list(doc.get("solvers")):
-        s = _as_dict(s)
-        rows.append([_esc(s.get("name")), _esc(s.get("version")), _esc(s.get("result")),
-                     _esc(s.get("seconds")),
-                     _esc(s.get("role", "")) + (f" ({_esc(s['reason'])})" if s.get("reason")
-                                                 else "")])
+    for s in doc.solvers:
+        rows.append([_esc(s.name), _esc(s.version), _esc(s.result), _esc(s.seconds),
+                     _esc(s.role) + (f" ({_esc(s.reason)})" if s.reason else "")])
     if not rows:
         return '<h2>Solver calls</h2><p class="muted">none</p>'
     return "<h2>Solver calls</h2>" + _table(["solver", "version", "result", "seconds", "role"],
                                             rows)
 
 
-def _point_html(doc: dict, model) -> str:
+def _point_html(doc: Certificate, model) -> str:
     """Where the counterexample lies, in the coordinates the frontier plots use, and
     whether the plots mark it (they mark the store's counterexamples whose parameters
     are the plotted ones, the model's defaults)."""
-    stats = _as_dict(_as_dict(doc.get("counterexample")).get("statistics"))
+    stats = doc.counterexample.statistics
     coords = []
     for axis in plotted_axes(getattr(model, "pictures", ())):
         if axis in stats:
@@ -242,9 +239,9 @@ def _point_html(doc: dict, model) -> str:
         defaults = model.validate_params({})
     except Exception:
         defaults = None
-    params = _as_dict(doc.get("model")).get("params")
+    params = dict(doc.model.params)
     if defaults is not None and params == defaults:
-        label = str(doc.get("id", "")).split("/")[-1]
+        label = doc.id.split("/")[-1]
         text += f" The plots mark it with a purple ✕ labelled <code>{_esc(label)}</code>."
     elif defaults is not None:
         text += (" Its parameters are not the plotted ones (the model's defaults), so the "
@@ -252,32 +249,32 @@ def _point_html(doc: dict, model) -> str:
     return f"<p>{text}</p>"
 
 
-def _cert_page(doc: dict, page: str, raw: str, plots: _Plots, known_models: dict,
+def _cert_page(doc: Certificate, page: str, raw: str, plots: _Plots, known_models: dict,
                summaries: dict) -> str:
-    cert_id = doc["id"]
+    cert_id = doc.id
     name = _model_name(doc)
-    title = doc.get("title")
-    verdict = doc.get("verdict")
+    title = doc.title
+    verdict = doc.verdict
     body = [f"<h1><code>{_esc(cert_id)}</code></h1>"]
     if title:
         body.append(f'<p class="subtitle">{_esc(title)}</p>')
-    trust = doc.get("trust") or ("none needed" if verdict == "refuted" else "none")
+    trust = doc.trust or ("none needed" if verdict == "refuted" else "none")
     body.append(f'<p class="strip">{_verdict_badge(doc)} · trust <strong>{_esc(trust)}'
                 f'</strong> · model <code>{_esc(_model_name(doc))}</code> · '
                 f'<a href="{_href(page, "index.html")}">all certificates</a> · '
                 f'<a href="{_href(page, raw)}">raw JSON</a></p>')
     body.append(_statement_html(doc, page, known_models, summaries))
     body.append(_verdict_html(doc))
-    if verdict == "valid" and doc.get("proof") is not None:
-        body.append(_proof_html(_as_dict(doc.get("proof"))))
-    if doc.get("counterexample"):
+    if doc.proof is not None:
+        body.append(_proof_html(doc.proof))
+    if doc.counterexample is not None:
         heading = ("Evidence: counterexample" if verdict == "refuted"
                    else "An unconfirmed candidate counterexample")
         body.append(f"<h2>{heading}</h2>" + _counterexample_html(doc, known_models.get(name)))
     body.append(_solvers_html(doc))
     if name in known_models:
-        point = (_point_html(doc, known_models[name]) if doc.get("counterexample")
-                 and doc.get("verdict") == "refuted" else "")
+        point = (_point_html(doc, known_models[name]) if doc.counterexample is not None
+                 and verdict == "refuted" else "")
         body.append(f"<h2>Plots of the <code>{_esc(name)}</code> model</h2>"
                     + _plots_html(page, name, plots, point))
     try:
@@ -290,20 +287,21 @@ def _cert_page(doc: dict, page: str, raw: str, plots: _Plots, known_models: dict
     return _page(page, _esc(head), "".join(body))
 
 
-def _fallback_page(doc: dict, page: str, raw: str, error: Exception) -> str:
-    """For a certificate whose fields have shapes the renderer does not expect."""
-    body = (f"<h1><code>{_esc(doc.get('id'))}</code></h1>"
+def _fallback_page(doc: Certificate, page: str, raw: str, error: Exception) -> str:
+    """For a certificate whose payload has shapes the renderer does not expect."""
+    body = (f"<h1><code>{_esc(doc.id)}</code></h1>"
             f'<p class="note">This certificate could not be rendered readably '
             f"({_esc(type(error).__name__)}: {_esc(error)}). Its JSON follows.</p>"
             f'<p><a href="{_href(page, "index.html")}">← all certificates</a> · '
             f'<a href="{_href(page, raw)}">raw JSON</a></p>'
-            f"<pre>{_esc(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False))}</pre>")
-    return _page(page, _esc(doc.get("id")), body)
+            f"<pre>{_esc(json.dumps(doc.to_json(), indent=2, sort_keys=True, ensure_ascii=False))}"
+            "</pre>")
+    return _page(page, _esc(doc.id), body)
 
 
 # --- model pages ----------------------------------------------------------------------
 
-def _model_page(model, page: str, plots: _Plots, certs: list[dict]) -> str:
+def _model_page(model, page: str, plots: _Plots, certs: list) -> str:
     body = [f"<h1>Model <code>{_esc(model.name)}</code></h1>",
             f'<p class="subtitle">{_esc(model.summary)}</p>',
             f'<p><a href="{_href(page, "index.html")}">← all certificates</a> · '
@@ -321,9 +319,9 @@ def _model_page(model, page: str, plots: _Plots, certs: list[dict]) -> str:
     body.append("<h2>Frontier plots</h2>" + _plots_html(page, model.name, plots))
     body.append(f"<h2>Certificates ({len(certs)})</h2>")
     if certs:
-        items = "".join(f'<li><a href="{_href(page, _cert_path(d["id"]))}"><code>'
-                        f'{_esc(d["id"])}</code></a> {_verdict_badge(d)} '
-                        f'<span class="muted">{_esc(d.get("title", ""))}</span></li>'
+        items = "".join(f'<li><a href="{_href(page, _cert_path(d.id))}"><code>'
+                        f'{_esc(d.id)}</code></a> {_verdict_badge(d)} '
+                        f'<span class="muted">{_esc(d.title)}</span></li>'
                         for d in certs)
         body.append(f"<ul>{items}</ul>")
     else:

@@ -15,25 +15,24 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from .. import __version__
+from .._version import __version__
 from ..store import Store
-from .markup import _as_dict, _esc, _href, _model_name
+from .markup import _esc, _href, _model_name
 from .report import SiteReport
 
 _IMAGE_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp"}
 
 
-def _plot_inputs(docs: list[dict], model: str) -> list:
+def _plot_inputs(docs: list, model: str) -> list:
     """What a model's plots may show from the store: its certificates' counterexample
     points and proved claims (not their timestamps or solver timings)."""
     out = []
     for d in docs:
         if _model_name(d) != model:
             continue
-        ce = _as_dict(d.get("counterexample"))
-        out.append([d.get("id"), d.get("verdict"), d.get("trust"), d.get("vacuous"),
-                    _as_dict(d.get("model")).get("params"), d.get("claim"), d.get("assume"),
-                    ce.get("statistics")])
+        stats = None if d.counterexample is None else dict(d.counterexample.statistics)
+        out.append([d.id, d.verdict.value, None if d.trust is None else d.trust.value,
+                    d.vacuous, dict(d.model.params), d.claim, list(d.assume), stats])
     return out
 
 

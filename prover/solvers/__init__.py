@@ -39,10 +39,29 @@ def available(name: str) -> bool:
         return False
 
 
-def _child(func, args, conn) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (no orphaned solvers, even
+    after kill -9 of prover); a no-op elsewhere."""
+    try:
+        import ctypes
+        import signal
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)      # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, ImportError):
+        pass
+    import os
+    if os.getppid() != parent:                      # the parent died before prctl
+        os._exit(1)
+
+
+def _child(func, args, conn, parent=None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
     try:
         import resource
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        cap = MEMORY_LIMIT if soft == resource.RLIM_INFINITY else min(soft, MEMORY_LIMIT)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))   # never above the worker's
     except (ImportError, ValueError, OSError):
         pass
     try:
@@ -63,7 +82,9 @@ class _Job:
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout + 5
         self.conn, child = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_child, args=(func, args, child), daemon=True)
+        import os
+        self.proc = ctx.Process(target=_child, args=(func, args, child, os.getpid()),
+                                daemon=True)
         self.proc.start()
         child.close()
 

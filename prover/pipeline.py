@@ -1,0 +1,213 @@
+"""Checking many conjectures: one worker process per conjecture, each under its budget.
+
+``--timeout S`` bounds a whole conjecture — parse, encoding, case splits, certificate
+search, both solvers, realizer, simulation, the Coq kernel — not one solver call: the
+phases inside ``check`` share one deadline (each gets what is left), and the worker is
+killed, with everything it started, once ``S`` plus a grace of ``GRACE_SECONDS`` +
+``GRACE_FRACTION``·S has passed. The conjecture then ends ``unknown``, naming the phase
+that ran out. ``--memory`` caps each worker's address space (RLIMIT_AS, inherited by the
+solver processes it starts); running out is ``unknown`` with that reason, never a crashed
+batch.
+
+No orphans: each worker leads its own process group (its solver children and ``coqc``
+inherit it), a budget kill signals the whole group, and a watchdog thread in the worker
+kills the group as soon as prover itself is gone — also after ``kill -9``, which no
+handler can catch. Solver children additionally ask the kernel for the parent-death
+signal (see ``solvers``).
+
+At most ``min(--jobs, conjectures)`` workers run at once; results come back in input
+order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from typing import Iterator
+
+GRACE_SECONDS = 2.0
+GRACE_FRACTION = 0.1
+DEFAULT_MEMORY = 4 * 1024 ** 3
+WATCHDOG_PERIOD = 0.2
+
+
+def budget(conj, timeout: float | None) -> float:
+    """The conjecture's whole budget in seconds: --timeout, else its file's, else the
+    default (resolved here once; ``check`` resolves it the same way)."""
+    from .check import DEFAULT_TIMEOUT
+    return float(timeout or conj.timeout or DEFAULT_TIMEOUT)
+
+
+def hard_limit(seconds: float) -> float:
+    return seconds + GRACE_SECONDS + GRACE_FRACTION * seconds
+
+
+def parse_memory(text: str) -> int:
+    """'4G', '512M', '2GiB', '1073741824' -> bytes; ValueError with what is valid."""
+    units = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
+    s = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = s[-1:] if s[-1:] in units and s[-1:] != "" and not s[-1:].isdigit() else ""
+    number = s[:-1] if unit else s
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"--memory {text!r}: expected a size like 4G, 512M or a number "
+                         "of bytes") from None
+    size = int(value * units[unit])
+    if not 64 * 1024 ** 2 <= size <= 1024 ** 5:
+        raise ValueError(f"--memory {text!r}: must be between 64M and 1P")
+    return size
+
+
+def _watchdog(parent: int) -> None:
+    while True:
+        if os.getppid() != parent:
+            try:
+                os.killpg(0, signal.SIGKILL)
+            finally:
+                os._exit(1)
+        time.sleep(WATCHDOG_PERIOD)
+
+
+def _worker(conj, timeout, kernel, memory, conn, parent) -> None:
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        pass
+    threading.Thread(target=_watchdog, args=(parent,), daemon=True).start()
+    if memory:
+        try:
+            import resource
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        except (ImportError, ValueError, OSError):
+            pass
+    from . import check as check_module
+
+    check_module.PHASE_HOOK = lambda phase: conn.send(("phase", phase))
+    try:
+        out = check_module.check(conj, timeout=timeout, kernel=kernel)
+        conn.send(("done", out))
+    except MemoryError:
+        conn.send(("error", "out of memory (the worker's --memory cap)"))
+    except BaseException as exc:        # report, never crash the batch
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+class _Running:
+    def __init__(self, index, conj, timeout, kernel, memory):
+        ctx = multiprocessing.get_context("fork")
+        self.index, self.conj = index, conj
+        self.seconds = budget(conj, timeout)
+        self.started = time.monotonic()
+        self.deadline = self.started + hard_limit(self.seconds)
+        self.phase = "start"
+        self.conn, child = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_worker, args=(conj, timeout, kernel, memory, child,
+                                                      os.getpid()))
+        self.proc.start()
+        child.close()
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(2)
+        self.conn.close()
+
+
+class Failed:
+    """A conjecture that ended before its encoding existed: no certificate can be written
+    (the store holds only answers to an encoded problem), so it is reported as an error."""
+
+    def __init__(self, conj, message: str):
+        self.conjecture, self.message = conj, message
+
+
+def _unknown(conj, reason: str, timeout, phase: str, seconds: float = 0.0):
+    """An ``unknown`` outcome for a conjecture whose worker did not finish."""
+    from .check import Outcome, new_draft
+    from .encode import encode
+
+    if phase in ("start", "encoding"):
+        # the encoding itself did not finish: redoing it here could hang the batch
+        return Failed(conj, reason)
+    problem = encode(conj.instance(), conj.claim, conj.assume)
+    draft = new_draft(conj, problem)
+    draft.set_unknown(reason)
+    out = Outcome(conj, draft.freeze())
+    out.seconds = seconds
+    out.warnings.append(reason)
+    return out
+
+
+def run_many(conjectures, *, timeout: float | None = None, kernel: bool = False,
+             jobs: int = 1, memory: int | None = DEFAULT_MEMORY) -> Iterator:
+    """Check each conjecture in its own worker; yield Outcomes in input order."""
+    from multiprocessing.connection import wait
+
+    from . import solvers
+
+    solvers.preload()
+    todo = deque(enumerate(conjectures))
+    running: dict[object, _Running] = {}
+    done: dict[int, object] = {}
+    emitted = 0
+    jobs = max(1, min(jobs, len(conjectures) or 1))
+    try:
+        while todo or running:
+            while todo and len(running) < jobs:
+                index, conj = todo.popleft()
+                job = _Running(index, conj, timeout, kernel, memory)
+                running[job.conn] = job
+            now = time.monotonic()
+            ready = wait(list(running), timeout=max(0.0, min(j.deadline for j in
+                                                             running.values()) - now))
+            for conn in ready:
+                job = running[conn]
+                try:
+                    kind, payload = conn.recv()
+                except (EOFError, OSError):
+                    kind, payload = "died", None
+                if kind == "phase":
+                    job.phase = payload
+                    continue
+                del running[conn]
+                job.kill()
+                if kind == "done":
+                    done[job.index] = payload
+                elif kind == "error":
+                    done[job.index] = _unknown(job.conj, f"the check stopped during "
+                                               f"{job.phase}: {payload}", timeout, job.phase,
+                                               time.monotonic() - job.started)
+                else:
+                    code = job.proc.exitcode
+                    done[job.index] = _unknown(
+                        job.conj, f"the worker died during {job.phase} (exit code {code}"
+                        + (", killed: out of memory?" if code in (-9, 137) else "")
+                        + "); try a larger --memory or a smaller problem", timeout,
+                        job.phase, time.monotonic() - job.started)
+            now = time.monotonic()
+            for conn, job in list(running.items()):
+                if now >= job.deadline:
+                    del running[conn]
+                    job.kill()
+                    done[job.index] = _unknown(
+                        job.conj, f"the conjecture's budget of {job.seconds:g} s (--timeout) "
+                        f"ran out during {job.phase}; try a longer --timeout, a smaller "
+                        "max_order/degree, or split the claim", timeout, job.phase,
+                        time.monotonic() - job.started)
+            while emitted in done:
+                yield done.pop(emitted)
+                emitted += 1
+    finally:
+        for job in running.values():
+            job.kill()

@@ -1,0 +1,170 @@
+"""The per-conjecture budget, the memory cap and no orphans (prover/pipeline.py).
+
+Slow or greedy phases are simulated by replacing the certificate search in the test
+process; the workers are forked from it, so they run the replacement."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from prover.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+VALID = 'model = "twins"\nclaim = "h2 <= 2*rDZ"\n[params]\nmax_order = 1\n'
+REFUTED = 'model = "twins"\nclaim = "falconer <= h2"\nexpect = "refuted"\n[params]\nmax_order = 1\n'
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch):
+    (tmp_path / "conjectures").mkdir()
+    (tmp_path / "conjectures" / "slow.toml").write_text(VALID)
+    (tmp_path / "conjectures" / "good.toml").write_text(REFUTED)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _results(capsys) -> dict:
+    out = json.loads(capsys.readouterr().out)
+    return {r["id"]: r for r in out["results"]}
+
+
+def test_budget_bounds_the_whole_conjecture(tree, capsys, monkeypatch):
+    import prover.certify
+
+    def endless(problem, timeout=60.0):
+        time.sleep(3600)
+
+    monkeypatch.setattr(prover.certify, "search_certificate", endless)
+    code = main(["check", "--json", "--timeout", "1", "--jobs", "2"])
+    results = _results(capsys)
+    assert code == 1                              # slow ends unknown, expected valid
+    assert results["slow"]["verdict"] == "unknown"
+    assert results["slow"]["reason"].startswith(
+        "the conjecture's budget of 1 s (--timeout) ran out during the certificate search")
+    assert results["good"]["verdict"] == "refuted"    # the rest of the batch goes on
+    stored = json.loads(Path("certificates/slow.json").read_text())
+    assert stored["verdict"] == "unknown" and "budget of 1 s" in stored["reason"]
+    assert main(["verify", "-q"]) == 0
+
+
+def test_memory_cap_ends_unknown_not_a_crashed_batch(tree, capsys, monkeypatch):
+    import prover.certify
+
+    def greedy(problem, timeout=60.0):
+        return bytearray(8 * 1024 ** 3), ""
+
+    monkeypatch.setattr(prover.certify, "search_certificate", greedy)
+    code = main(["check", "--json", "--memory", "1G"])
+    results = _results(capsys)
+    assert code == 1
+    assert results["slow"]["verdict"] == "unknown"
+    assert "out of memory" in results["slow"]["reason"]
+    assert results["good"]["verdict"] == "refuted"
+
+
+@pytest.mark.parametrize("value", ["lots", "1K", "-4G"])
+def test_bad_memory_is_an_input_error(tree, capsys, value):
+    assert main(["check", "--memory", value]) == 2
+    assert "--memory" in capsys.readouterr().err
+
+
+def test_jobs_never_exceed_the_conjectures(tree, capsys, monkeypatch):
+    import prover.pipeline as pipeline
+
+    started = []
+    real = pipeline._Running.__init__
+
+    def counting(self, *args, **kwargs):
+        started.append(1)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline._Running, "__init__", counting)
+    peak = []
+    real_wait = __import__("multiprocessing.connection").connection.wait
+
+    def watching(conns, timeout=None):
+        peak.append(len(conns))
+        return real_wait(conns, timeout)
+
+    monkeypatch.setattr("multiprocessing.connection.wait", watching)
+    assert main(["check", "-q", "--jobs", "100"]) == 0
+    assert len(started) == 2 and max(peak) <= min(2, os.cpu_count() or 1)
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = set(), [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.add(c)
+            todo.append(c)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux)")
+def test_no_orphans_after_kill_9(tree):
+    """prover check is killed with SIGKILL (no handler runs) while a worker waits on an
+    isolated search child: the worker and that child die too."""
+    script = textwrap.dedent("""
+        import sys, time
+        import prover.certify
+        from prover import solvers
+        from prover.cli import main
+
+        def search(problem, timeout=60.0):
+            solvers.run_isolated(time.sleep, (3600,), 7200)
+            return None, "unreachable"
+
+        prover.certify.search_certificate = search
+        sys.exit(main(["check", "-q", "conjectures/slow.toml"]))
+    """)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=tree, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        tree_pids: set[int] = set()
+        while time.monotonic() < deadline:
+            tree_pids = _descendants(proc.pid)
+            if len(tree_pids) >= 2:          # the worker and its search child
+                break
+            time.sleep(0.2)
+        assert len(tree_pids) >= 2, "the worker and its search child never started"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(p) for p in tree_pids):
+            time.sleep(0.1)
+        assert not [p for p in tree_pids if _alive(p)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for p in _descendants(proc.pid):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
