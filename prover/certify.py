@@ -15,6 +15,7 @@ models, e.g. a square root's defining equation times a positive denominator.
 from __future__ import annotations
 
 import itertools
+import time
 from fractions import Fraction
 
 from .checker import CertificateError, cases_of, check_case, evidence_kind
@@ -22,22 +23,42 @@ from .models.base import Atom
 from .poly import Poly, fraction_text, monomials_up_to
 
 MAX_PRODUCTS = 4000
+MAX_LP_COLUMNS = 20_000  # multipliers of one LP (products and equality monomials)
 SOS_TIMEOUT = 10.0       # seconds for one case's sum-of-squares search
+MIN_STEP = 0.5           # a step with less time left than this is not started
 
 
-def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict | None:
-    """Runs in an isolated child: the LP for one case at one product degree."""
+def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict:
+    """Runs in an isolated child: the LP for one case at one product degree.
+
+    {"cert": case certificate} or {"reason": why not}. Equalities linear in a variable
+    with a constant coefficient are substituted first (``sos.eliminations``): their
+    polynomial multipliers, which would be thousands of LP columns, are recovered by
+    exact division afterwards."""
     import z3
 
+    from .sos import eliminations, restore_equalities, substitute_all
+
+    elims = eliminations(atoms)
+    gone = {k for k, _x, _v in elims}
+    reduced = [substitute_all(a.poly, elims) for a in atoms]
     ineq = [i for i, a in enumerate(atoms) if a.rel in (">=", ">")]
-    eqs = [i for i, a in enumerate(atoms) if a.rel == "=="]
-    top = max([a.poly.degree() for a in atoms] + [1])
+    eqs = [i for i, a in enumerate(atoms) if a.rel == "==" and i not in gone]
+    top = max([reduced[i].degree() for i in ineq + eqs] + [1])
     products = [(i,) for i in ineq]
     for size in range(2, degree + 1):
         products += list(itertools.combinations_with_replacement(ineq, size))
-    top = max([top] + [sum(atoms[i].poly.degree() for i in prod) for prod in products])
+    top = max([top] + [sum(reduced[i].degree() for i in prod) for prod in products])
     if len(products) > MAX_PRODUCTS:
-        return None
+        return {"reason": f"{len(products)} products exceed the cap of {MAX_PRODUCTS}"}
+    variables = sorted({x for i in ineq + eqs for x in reduced[i].variables()})
+    eq_monos = []
+    for k in eqs:
+        room = top - reduced[k].degree()
+        eq_monos.append((k, monomials_up_to(variables, room) if room >= 0 else []))
+    columns = len(products) + sum(len(m) for _k, m in eq_monos)
+    if columns > MAX_LP_COLUMNS:
+        return {"reason": f"{columns} multipliers exceed the cap of {MAX_LP_COLUMNS}"}
     ctx = z3.Context()
     s = z3.SolverFor("QF_LRA", ctx=ctx)
     s.set("timeout", max(1, int(timeout * 1000)))
@@ -54,18 +75,15 @@ def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict | None:
         lam.append(v)
         p = Poly.const(1)
         for i in prod:
-            p = p * atoms[i].poly
+            p = p * reduced[i]
         add(p, v)
-    variables = sorted({x for a in atoms for x in a.poly.variables()})
     eq_mults = []
-    for k in eqs:
-        room = top - atoms[k].poly.degree()
-        monos = monomials_up_to(variables, room) if room >= 0 else []
+    for k, monos in eq_monos:
         coeffs = []
         for n, m in enumerate(monos):
             v = z3.Real(f"q{k}_{n}", ctx)
             coeffs.append((m, v))
-            add(atoms[k].poly * Poly({m: 1}), v)
+            add(reduced[k] * Poly({m: 1}), v)
         eq_mults.append((k, coeffs))
     c = z3.Real("c", ctx)
     s.add(c >= 0)
@@ -74,8 +92,10 @@ def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict | None:
         s.add(z3.Sum([z3.RealVal(str(coef), ctx) * v for coef, v in entries]) == 0)
     strict = [lam[n] for n, prod in enumerate(products) if all(atoms[i].rel == ">" for i in prod)]
     s.add(z3.Sum([c] + strict) == 1)
-    if s.check() != z3.sat:
-        return None
+    answer = s.check()
+    if answer != z3.sat:
+        return {"reason": "infeasible" if answer == z3.unsat else
+                f"Z3 gave up ({s.reason_unknown()})"}
     model = s.model()
 
     def val(v) -> Fraction:
@@ -91,7 +111,9 @@ def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict | None:
         q = Poly({m: val(v) for m, v in coeffs})
         if not q.is_zero():
             out["equalities"].append({"atom": k, "multiplier": q.to_json()})
-    return out
+    out = restore_equalities(atoms, elims, {**out, "squares": []})
+    out.pop("squares")
+    return {"cert": out}
 
 
 def find_certificate(problem, timeout: float = 60.0) -> dict | None:
@@ -100,9 +122,14 @@ def find_certificate(problem, timeout: float = 60.0) -> dict | None:
 
 
 def search_certificate(problem, timeout: float = 60.0) -> tuple[dict | None, str]:
-    """(certificate, '') or (None, plain text of what was tried and why it failed)."""
+    """(certificate, '') or (None, plain text of what was tried and why it failed).
+
+    The whole search (every case, every degree, the SOS step) shares one deadline,
+    ``timeout`` seconds from now; no step starts with less than MIN_STEP seconds left,
+    and each child is given only the time that is left."""
     from .solvers import run_isolated
 
+    deadline = time.monotonic() + timeout
     try:
         cases = cases_of(problem)
     except CertificateError as exc:
@@ -110,42 +137,40 @@ def search_certificate(problem, timeout: float = 60.0) -> tuple[dict | None, str
     linear = problem.is_linear()
     degrees = (1,) if linear else (1, 2, 3)
     certs = []
-    used = 1
-    sos = False
     for atoms in cases:
+        where = f"case {len(certs) + 1} of {len(cases)}"
         found = None
+        tried = []
         for degree in degrees:
-            status, result = run_isolated(_search_case, (atoms, degree, timeout), timeout)
-            if status == "ok" and result is not None:
-                try:
-                    check_case(atoms, result)
-                except CertificateError:
-                    continue
-                found = result
-                used = max(used, degree)
+            left = deadline - time.monotonic()
+            if left < MIN_STEP:
+                tried.append(f"degree {degree}: not started, the {timeout:g} s budget is spent")
                 break
-        if found is None and not linear:
-            from .sos import search_case
-            budget = min(timeout, SOS_TIMEOUT)
-            status, result = run_isolated(search_case, (atoms, budget), budget)
+            status, result = run_isolated(_search_case, (atoms, degree, left), left)
             if status != "ok":
-                reason = f"the sum-of-squares search did not finish ({result})"
-            elif "cert" in result:
-                try:
-                    check_case(atoms, result["cert"])
-                    found = result["cert"]
-                    sos = True
-                except CertificateError as exc:
-                    reason = f"the rounded sum-of-squares certificate does not check ({exc})"
+                tried.append(f"degree {degree}: {result}")
+                continue
+            if "cert" not in result:
+                tried.append(f"degree {degree}: {result['reason']}")
+                continue
+            try:
+                check_case(atoms, result["cert"])
+            except CertificateError as exc:
+                tried.append(f"degree {degree}: the LP answer does not check ({exc})")
+                continue
+            found = result["cert"]
+            break
+        lp = ("no exact LP certificate (products of up to "
+              f"{max(degrees)} hypothes{'is' if max(degrees) == 1 else 'es'}: "
+              + "; ".join(tried) + ")")
+        if found is None and not linear:
+            reason = _sos_step(atoms, deadline, timeout)
+            if isinstance(reason, dict):
+                found = reason
             else:
-                reason = result["reason"]
-            if found is None:
-                return None, (f"case {len(certs) + 1} of {len(cases)}: no exact LP "
-                              "certificate (products of up to three hypotheses); "
-                              f"sum-of-squares search: {reason}")
+                return None, f"{where}: {lp}; sum-of-squares search: {reason}"
         if found is None:
-            return None, (f"case {len(certs) + 1} of {len(cases)}: no exact LP certificate "
-                          "(Farkas multipliers)")
+            return None, f"{where}: {lp}"
         certs.append(found)
     kind = evidence_kind({"cases": certs})
     if kind == "sos":
@@ -154,3 +179,23 @@ def search_certificate(problem, timeout: float = 60.0) -> tuple[dict | None, str
                            "check, no solver)"}, ""
     return {"kind": kind, "cases": certs,
             "checker": "prover.checker (exact rational arithmetic, no solver)"}, ""
+
+
+def _sos_step(atoms: list[Atom], deadline: float, timeout: float) -> dict | str:
+    """The checked SOS certificate of one case, or the reason there is none."""
+    from .solvers import run_isolated
+    from .sos import search_case
+
+    budget = min(deadline - time.monotonic(), SOS_TIMEOUT)
+    if budget < MIN_STEP:
+        return f"not started, the {timeout:g} s budget is spent"
+    status, result = run_isolated(search_case, (atoms, budget), budget)
+    if status != "ok":
+        return f"did not finish ({result})"
+    if "cert" not in result:
+        return result["reason"]
+    try:
+        check_case(atoms, result["cert"])
+    except CertificateError as exc:
+        return f"the recovered certificate does not check ({exc})"
+    return result["cert"]

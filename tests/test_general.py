@@ -185,7 +185,9 @@ def _table(pos, f_atoms, f_mids):
 @given(finite_p_and_f())
 def test_every_real_p_and_f_satisfies_the_gram_relaxation(case):
     """Soundness of the proof side, from the definitions: split F = L + N by least
-    squares, measure a, b, e, f, g over all pairs, check every constraint."""
+    squares, regress F(Z) on L(X) + L(Y) and N(X) + N(Y) over all pairs, and check every
+    constraint at the measured a, b, u, v, rho (and the hand-derived facts behind them:
+    the zero covariances, and the residual uncorrelated with F(X))."""
     dim, m, weights, f_atoms, f_mids = case
     pos = positions(m, dim)
     table = _table(pos, f_atoms, f_mids)
@@ -199,18 +201,24 @@ def test_every_real_p_and_f_satisfies_the_gram_relaxation(case):
     pairs = [(p, q, tuple((a + b) / 2 for a, b in zip(p, q)), wp * wq)
              for p, wp in atoms for q, wq in atoms]
 
-    def cov(u, v):
-        eu = sum(w * u(p, q, z) for p, q, z, w in pairs)
-        ev = sum(w * v(p, q, z) for p, q, z, w in pairs)
-        return sum(w * u(p, q, z) * v(p, q, z) for p, q, z, w in pairs) - eu * ev
+    def cov(x, y):
+        ex = sum(w * x(p, q, z) for p, q, z, w in pairs)
+        ey = sum(w * y(p, q, z) for p, q, z, w in pairs)
+        return sum(w * x(p, q, z) * y(p, q, z) for p, q, z, w in pairs) - ex * ey
 
     LX, LY = (lambda p, q, z: L(p)), (lambda p, q, z: L(q))
-    NX, NY, NZ = (lambda p, q, z: N(p)), (lambda p, q, z: N(q)), (lambda p, q, z: N(z))
-    assert cov(LX, NX) == 0 and cov(LX, LY) == 0 and cov(NX, NY) == 0
-    assert cov(LX, NZ) == cov(LY, NZ) and cov(NX, NZ) == cov(NY, NZ)
-    a, b, g = cov(LX, LX), cov(NX, NX), cov(NZ, NZ)
-    e, f = cov(LX, NZ), cov(NX, NZ)
-    values = {"a": a, "b": b, "e": e, "f": f, "g": g, "vz": a / 2 + g + 2 * e}
+    NX, NY = (lambda p, q, z: N(p)), (lambda p, q, z: N(q))
+    FX, FZ = (lambda p, q, z: table[p]), (lambda p, q, z: table[z])
+    SL = lambda p, q, z: L(p) + L(q)
+    SN = lambda p, q, z: N(p) + N(q)
+    assert cov(LX, NX) == 0 and cov(LX, LY) == 0 and cov(NX, NY) == 0 and cov(SL, SN) == 0
+    a, b = cov(LX, LX), cov(NX, NX)
+    u = cov(FZ, SL) / (2 * a) if a else Fr(0)
+    v = cov(FZ, SN) / (2 * b) if b else Fr(0)
+    R = lambda p, q, z: table[z] - u * SL(p, q, z) - v * SN(p, q, z)
+    assert cov(R, SL) == 0 and cov(R, SN) == 0 and cov(R, FX) == 0
+    rho = cov(R, R)
+    values = {"a": a, "b": b, "u": u, "v": v, "rho": rho, "vz": cov(FZ, FZ)}
     inst = instance()
     for atom in inst.constraints:
         assert atom.holds(values), str(atom)

@@ -9,45 +9,42 @@ Cov(F(X), F(Z)) / Var F(Z), the two regression slopes (r2 = slope * slope_back);
 var_ratio = Var F(Z) / Var F(X). For linear F: s2 = 1, r2 = 1/2, slope = var_ratio =
 1/2, slope_back = 1. No components: claims are about statistics only.
 
-PROOF SIDE — the Gram relaxation. Write F = L + N with L the best affine fit under P
-(the orthogonal projection of F(X) on the affine functions of X), so N(X) is
+PROOF SIDE — the regression relaxation. Write F = L + N with L the best affine fit
+under P (the orthogonal projection of F(X) on the affine functions of X), so N(X) is
 uncorrelated with every affine function of X, and L(Z) = (L(X) + L(Y))/2 because L is
-affine. The centred variables L(X), L(Y), N(X), N(Y), N(Z) have the covariance matrix
+affine. With everything centred, let a = Var L(X) and b = Var N(X); then L(X), L(Y),
+N(X), N(Y) are pairwise uncorrelated (independence of X and Y; orthogonality of L(X)
+and N(X)), so S_L = L(X) + L(Y) and S_N = N(X) + N(Y) are uncorrelated with variances
+2a and 2b. Regress F(Z) on them:
 
-        L(X) L(Y) N(X) N(Y) N(Z)
-    M = [ a    0    0    0    e ]      a = Var L,  b = Var N,  g = Var N(Z),
-        [ 0    a    0    0    e ]      e = Cov(L(X), N(Z)) = Cov(L(Y), N(Z)),
-        [ 0    0    b    0    f ]      f = Cov(N(X), N(Z)) = Cov(N(Y), N(Z)):
-        [ 0    0    0    b    f ]      zeros by independence of X and Y (L(X) vs L(Y),
-        [ e    e    f    f    g ]      N(Y)) and by orthogonality (L(X) vs N(X)); the
-                                        equal pairs by the X <-> Y symmetry of Z.
-Every covariance matrix is positive semidefinite. Then Var F(X) = a + b,
-Cov(F(X), F(Z)) = a/2 + e + f, Var F(Z) = a/2 + g + 2e, s2 = a/(a + b).
+    F(Z) = u * S_L + v * S_N + R,     R uncorrelated with S_L and S_N,
 
-Claim: M is PSD  <=>  a >= 0, b >= 0, g >= 0, a*g >= 2e^2, b*g >= 2f^2,
-a*b*g >= 2a*f^2 + 2b*e^2 (these are the constraints; no disjunction).
-Proof. v'Mv = a(v1^2 + v2^2) + b(v3^2 + v4^2) + g v5^2 + 2e v5 (v1 + v2) + 2f v5 (v3 + v4).
-With a, b >= 0, for fixed sums p = v1 + v2 and q = v3 + v4 the form is smallest at
-v1 = v2, v3 = v4 (v1^2 + v2^2 >= p^2/2), so M is PSD iff the 3x3 form
-(a/2) p^2 + (b/2) q^2 + g s^2 + 2e s p + 2f s q, matrix N = [[a/2, 0, e], [0, b/2, f],
-[e, f, g]], is PSD (and a, b >= 0 are needed: they are diagonal entries of M). A
-symmetric matrix is PSD iff all its principal minors are >= 0; those of N are a/2, b/2,
-g, ab/4, ag/2 - e^2, bg/2 - f^2 and det N = abg/4 - a f^2/2 - b e^2/2, which are the
-listed constraints (ab >= 0 follows from a, b >= 0).
+(u = Cov(F(Z), S_L) / 2a, or any number when a = 0; v likewise with S_N and b), and let
+rho = Var R. R is a symmetric function of (X, Y) and (X, Y, Z) has the law of
+(Y, X, Z), so Cov(F(X), R) = Cov(F(Y), R) = Cov(S_L + S_N, R)/2 = 0. Hence
 
-Further constraints, all true of every member: a + b = Var F(X) > 0, and a variable vz
-with vz = a/2 + g + 2e (= Var F(Z)) and vz > 0. The statistics are s2 = a/(a+b),
-slope = c/(a+b), slope_back = c/vz, var_ratio = vz/(a+b) with c = a/2 + e + f, and
-r2 = slope * slope_back; the denominators a + b and vz pass the encoder's dominance
-test, so clearing them keeps every inequality's direction. Hence every real (P, F)
-gives a point of the encoding: an unsat negated claim is a proof for the whole family.
-It proves r2 <= 1/2 (Cauchy–Schwarz for F(X) + F(Y) and F(Z), which the PSD
-constraints imply; explicitly,
-    a*b*((a+b)*vz/2 - c^2) = ((a+b)/2)*(a*b*g - 2b*e^2 - 2a*f^2) + (b*e - a*f + a*b/2)^2,
-and when a*b = 0 the PSD constraints force e = 0 (a = 0) or f = 0 (b = 0), leaving
-(a+b)*vz/2 - c^2 = b*g/2 - f^2 or a*g/2 - e^2, both >= 0). The converse fails — not
-every point is a real (P, F) — so a sat answer there is only a hint: counterexamples
-come from the concrete side.
+    Var F(X) = a + b,   Cov(F(X), F(Z)) = u*a + v*b,   Var F(Z) = 2u^2 a + 2v^2 b + rho,
+
+with a, b, rho >= 0, and s2 = a/(a + b). These are the constraints: a >= 0, b >= 0,
+rho >= 0, a + b = Var F(X) > 0, and a variable vz with vz = 2u^2 a + 2v^2 b + rho
+(= Var F(Z)) and vz > 0. (This is the same set as "the covariance matrix of L(X), L(Y),
+N(X), N(Y), N(Z) is positive semidefinite" of MODELS.md: there Cov(L(X), N(Z)) =
+(u - 1/2) a, Cov(N(X), N(Z)) = v b and Var N(Z) = 2(u - 1/2)^2 a + 2 v^2 b + rho, and
+every PSD matrix of that shape arises; the lifted coordinates u, v, rho make the
+degenerate a*b = 0 boundary harmless, where the minors' form needs case analysis.)
+The statistics are s2 = a/(a+b), slope = c/(a+b), slope_back = c/vz,
+var_ratio = vz/(a+b) with c = u*a + v*b, and r2 = slope * slope_back; the denominators
+a + b and vz pass the encoder's dominance test, so clearing them keeps every
+inequality's direction. Hence every real (P, F) gives a point of the encoding: an
+unsat negated claim is a proof for the whole family. It proves r2 <= 1/2
+(Cauchy–Schwarz for F(X) + F(Y) and F(Z)); explicitly,
+
+    (a + b) * vz / 2 - c^2 = a*b*(u - v)^2 + (a + b)*rho/2,
+
+a sum of products of nonnegative quantities and a square: the certificate the SOS search
+finds (one square term with the multiplier a*b). The converse fails — not every point
+is a real (P, F) — so a sat answer there is only a hint: counterexamples come from the
+concrete side.
 
 COUNTEREXAMPLE SIDE (the `concrete` instance): P = atoms x_1..x_m in R^dim (m = atoms,
 dim = dim) at fixed positions — in 1-D x_i = 2^(i-1) - 1 (0, 1, 3, 7, ...); in 2-D and
@@ -91,6 +88,9 @@ from .base import Atom, Evidence, Model, ModelInstance, Param, Ratio, Statistic
 from .display import Picture
 
 SEARCH_FREE_ATOMS = 4
+# the proof side: Var L, Var N, the regression coefficients of F(Z) on L(X) + L(Y) and
+# N(X) + N(Y), the residual variance, and Var F(Z)
+VARIABLES = ("a", "b", "u", "v", "rho", "vz")
 
 OTHER_MODELS = {
     "twins": ("rMZ", "rDZ", "rPO", "rHS", "rFC", "h2", "H2", "c2", "e2", "falconer",
@@ -116,7 +116,7 @@ def positions(atoms: int, dim: int) -> list[tuple[Fraction, ...]]:
 def _unavailable(names: list[str]) -> dict[str, str]:
     out = {v: (f"'{v}' is a variable of the proof-side relaxation, not a statistic; "
                f"the 'general' model has the statistics {', '.join(names)}")
-           for v in ("a", "b", "e", "f", "g", "vz")}
+           for v in VARIABLES}
     for model, others in OTHER_MODELS.items():
         for n in others:
             out[n] = (f"'{n}' belongs to the '{model}' model; the 'general' model has the "
@@ -144,22 +144,19 @@ class General(Model):
             raise err
 
     def build(self, params: dict) -> ModelInstance:
-        a, b, e, f, g, vz = (Poly.var(n) for n in ("a", "b", "e", "f", "g", "vz"))
+        a, b, u, v, rho, vz = (Poly.var(n) for n in VARIABLES)
         vx = a + b
-        cov = a.scale(Fraction(1, 2)) + e + f
+        cov = u * a + v * b
         constraints = [
-            Atom(a, ">="), Atom(b, ">="), Atom(g, ">="),
-            Atom(a * g - (e * e).scale(2), ">="),
-            Atom(b * g - (f * f).scale(2), ">="),
-            Atom(a * b * g - (a * f * f).scale(2) - (b * e * e).scale(2), ">="),
+            Atom(a, ">="), Atom(b, ">="), Atom(rho, ">="),
             Atom(vx, ">"),
             Atom(vz, ">"),
-            Atom(vz - a.scale(Fraction(1, 2)) - g - e.scale(2), "=="),
+            Atom(vz - (u * u * a).scale(2) - (v * v * b).scale(2) - rho, "=="),
         ]
         stats = _statistics(s2=Ratio(a, vx), slope=Ratio(cov, vx),
                             slope_back=Ratio(cov, vz), var_ratio=Ratio(vz, vx))
         return ModelInstance(
-            model=self, params=params, variables=["a", "b", "e", "f", "g", "vz"],
+            model=self, params=params, variables=list(VARIABLES),
             components=[], constraints=constraints, statistics=stats,
             unavailable=_unavailable(list(stats)), realize=None,
             concrete=_concrete(self, params))
