@@ -128,11 +128,21 @@ def plot_calls(monkeypatch, tmp_path) -> PlotCalls:
     return PlotCalls(log)
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One site for the tests that only read it: (site root, report, its plot calls)."""
+    base = tmp_path_factory.mktemp("site")
+    log = base / "plot-calls.txt"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "prover.frontier.pictures", fake_plot_module(log))
+        report = build_site(make_store(base / "store"), base / "site")
+    return base / "site", report, PlotCalls(log)
+
+
 @pytest.fixture
-def site(tmp_path, plot_calls):
-    store = make_store(tmp_path / "store")
-    report = build_site(store, tmp_path / "site")
-    return tmp_path / "site", report
+def site(built):
+    root, report, _ = built
+    return root, report
 
 
 class Links(HTMLParser):
@@ -282,10 +292,10 @@ def test_model_page_has_doc_parameters_and_plots(site):
     assert "twins/heritable-twins-pgs" in text
 
 
-def test_plots_are_made_once_per_model_with_the_store(site, plot_calls):
+def test_plots_are_made_once_per_model_with_the_store(built):
     # Four models, one call each, each handed the store (4 certificates, 1 broken entry).
+    _, report, plot_calls = built
     assert plot_calls.lines() == ["gaussian 5", "general 5", "multilinear 5", "twins 5"]
-    _, report = site
     assert [p.name for p in report.plots["twins"]] == ["twins-frontier.png",
                                                        "twins-frontier.svg"]
 

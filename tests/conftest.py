@@ -1,0 +1,34 @@
+"""Test selection. The README's test command runs ``-m "not slow"``: everything but the
+few tests that compile Coq proofs, start a dask cluster or a browser, or check a batch
+through subprocesses. ``.ci/run`` runs those too (``-m slow``), so CI covers every test.
+
+A test is slow when it uses one of its file's slow fixtures or is named below; the rule
+lives here, in one place, rather than as scattered decorators."""
+
+from __future__ import annotations
+
+import pytest
+
+SLOW_FIXTURES = {
+    "test_export.py": {"checked", "coq", "coqc_runs"},   # a check batch, then coqc on it
+    "test_scale.py": {"cluster"},                         # a dask LocalCluster
+}
+SLOW_TESTS = {
+    "test_bundled.py": {"test_committed_kernel_proofs_compile"},      # verify --kernel
+    "test_sos.py": {"test_sos_certificate_compiles_in_coq"},
+    "test_sos_general.py": {"test_kernel_check_compiles_the_sos_proof_of_the_claim_as_written"},
+    "test_frontier.py": {"test_emitted_conjectures_check_as_expected"},
+    "test_site.py": {"test_browser_loads_index_with_every_row",        # chromium
+                     "test_browser_applies_filter_from_url_hash",
+                     "test_browser_applies_filter_from_query_and_search",
+                     "test_browser_runs_no_injected_script"},
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.path.name
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SLOW_FIXTURES.get(name, set()) or \
+                item.originalname in SLOW_TESTS.get(name, set()):
+            item.add_marker(pytest.mark.slow)
