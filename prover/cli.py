@@ -404,8 +404,12 @@ def cmd_show(args) -> int:
     if args.json:
         print(json.dumps(doc.to_json(), indent=2, sort_keys=True))
         return 0
+    problem, why_not = None, ""
+    if doc.proof is not None and doc.proof.kind.exact:
+        from .explain import rebuild
+        problem, why_not = rebuild(store, doc)
     try:
-        text = render(doc)
+        text = render(doc, problem, why_not)
     except MalformedCertificate as exc:
         _err(f"error: certificate '{args.id}' is malformed: {where}: {exc.reason}{fix}")
         return 2

@@ -40,13 +40,13 @@ def _architecture(model_name: str, real: Mapping) -> list[str]:
     return [f"  {key}: {value}" for key, value in real.items()]
 
 
-def render(cert: Certificate) -> str:
+def render(cert: Certificate, problem=None, why_not: str = "") -> str:
     """The certificate record as ``prover show`` prints it. The record's evidence payloads
     (a proof's cases, a realization, a numeric check) are JSON of any shape in a
     stranger's store: one of the wrong shape raises MalformedCertificate naming what was
     being shown -- never KeyError or TypeError."""
     try:
-        return _render(cert)
+        return _render(cert, problem, why_not)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError,
             ArithmeticError, RecursionError) as exc:
         what = {KeyError: "a field is missing"}.get(type(exc), "a field has the wrong type")
@@ -55,7 +55,7 @@ def render(cert: Certificate) -> str:
                                           f"({type(exc).__name__}: {exc})") from None
 
 
-def _render(cert: Certificate) -> str:
+def _render(cert: Certificate, problem=None, why_not: str = "") -> str:
     out = []
     out.append(cert.id + (f" — {cert.title}" if cert.title else ""))
     out.append("")
@@ -73,6 +73,12 @@ def _render(cert: Certificate) -> str:
                                        "claim says nothing" if cert.vacuous else ""))
         out.append(f"Trust:   {cert.trust} — {TRUST_TEXT.get(cert.trust, '?')}")
         out += _proof_lines(cert.proof)
+        if cert.proof.kind.exact and problem is not None:
+            from .explain import proof_explanation
+            out += proof_explanation(cert.proof.cases_json(), problem)
+        elif cert.proof.kind.exact and why_not:
+            out.append(f"  (g<i> is constraint i of the encoding; {why_not}, so it is not "
+                       "written out in the model's variables)")
     elif cert.verdict is Verdict.REFUTED:
         out.append("Verdict: REFUTED")
         out += _counterexample_lines(cert, cert.counterexample)
@@ -111,7 +117,9 @@ def _proof_lines(proof: Proof) -> list[str]:
                                [f"(m^T G m, {len(sq.get('gram', {}).get('basis', []))} "
                                 "monomials)"])
                       for sq in case.get("squares", [])]
-            lines.append(f"  case {n}: {' + '.join(terms)} = -{case.get('constant', '0')}")
+            constant = str(case.get("constant", "0"))
+            rhs = "0" if constant in ("0", "-0") else f"-{constant}"
+            lines.append(f"  case {n}: {' + '.join(terms)} = {rhs}")
         return lines
     return [f"Proof:   unsat answers from {', '.join(proof.unsat or ())}; "
             f"{proof.certificate_search or ''}".rstrip("; ")]
