@@ -254,3 +254,18 @@ def test_solvers_giving_up_say_what_ran_out_and_what_to_try(tmp_path, monkeypatc
     assert out.verdict == "unknown"
     reason = out.certificate["reason"]
     assert "no solver answered" in reason and "--timeout" in reason
+
+
+def test_gaussian_claim_false_by_a_thousandth_is_refuted_exactly_at_the_largest(tmp_path):
+    """r2 <= (1 + s2)/4 holds for every F (the bundled upper-bound certificate) and is
+    attained by linear F, so r2 <= (1 + s2)/4 - 1/1000 fails by at most 1/1000: the
+    answer is an exactly confirmed polynomial within 10% of that."""
+    out = check(_conj(tmp_path, "gaussian", "r2 <= (1 + s2)/4 - 0.001"))
+    assert out.verdict == "refuted", out.record.reason
+    ce = out.certificate["counterexample"]
+    assert ce["numeric_check"]["method"].startswith("exact moments")
+    assert ce["numeric_check"]["confirmed"] is True
+    violation = Fraction(ce["violation"])
+    assert Fraction(9, 10000) <= violation <= Fraction(1, 1000)
+    s2, r2 = Fraction(ce["statistics"]["s2"]), Fraction(ce["statistics"]["r2"])
+    assert (1 + s2) / 4 - Fraction(1, 1000) - r2 == -violation     # recomputed here
