@@ -382,11 +382,26 @@ def find_counterexample(conj, instance, problem, first, timeout, primary):
 
     ``first`` is the sat answer on the proof side; when the model's points are concrete
     it is a candidate too (a relaxation's point is not, so the caller passes None)."""
+    from . import numsearch
+
     model_vars = list(instance.variables)
     budget = max(2.0, min(10.0, timeout / 4))
+
+    def numeric():
+        # a seeded float search that ends in exact points: equalities re-imposed exactly
+        found = numsearch.search(conj, instance,
+                                 lambda v: is_counterexample(conj, instance, v),
+                                 seed=0, budget=budget)
+        return (_simplify(conj, instance, found[0]), tried, []) if found else None
+
+    tried = []
+    # an equality hypothesis (s2 == 1/2) often has no rational point where the solver
+    # looks: the numeric search, which solves it exactly, goes first
+    if instance.realize is not None and numsearch.has_equalities(conj):
+        if (hit := numeric()) is not None:
+            return hit
     ladders = [(tier, list(MARGINS)) for tier in instance.search_tiers]
     ladders.append(([], list(MARGINS) + [None]))
-    tried = []
     for tier, margins in ladders:
         texts = [problem.smtlib(search=True, margin=m, extra=tier) for m in margins]
         results = solvers.solve_until_sat(primary, texts, budget)
@@ -400,6 +415,9 @@ def find_counterexample(conj, instance, problem, first, timeout, primary):
         for cand in rationalize(first.values, model_vars):
             if is_counterexample(conj, instance, cand):
                 return _simplify(conj, instance, cand), tried, []
+    if instance.realize is not None and not numsearch.has_equalities(conj):
+        if (hit := numeric()) is not None:
+            return hit
     return None, tried, []
 
 

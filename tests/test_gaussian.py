@@ -94,7 +94,7 @@ def test_x_minus_x_cubed_exact_values():
     assert abs(ev.estimates["r2"] - 5 / 28) < 0.02 and abs(ev.estimates["s2"] - 0.4) < 0.02
     # and the model's own exact ratios on the concrete family agree
     conc = build(3, 1).concrete
-    values = {"a1": F(-2), "a2": F(0), "a3": F(-1)}
+    values = {"a1": F(-2), "a2": F(0), "a3": F(-1), "t": F(1)}
     ev2 = ExactEvaluator(conc, values)
     assert ev2.statistic("s2") == F(2, 5) and ev2.statistic("r2") == F(5, 28)
 
@@ -118,6 +118,7 @@ def test_model_forms_match_definitions(dim, degree):
         for _ in range(3):
             coeffs = random_hermite(rng, dim, degree)
             values = {G.coefficient_name(a): coeffs.get(a, F(0)) for a in alphas}
+            values["t"] = F(1)
             exact = R.exact_statistics(R.hermite_to_monomial(coeffs), dim)
             got = {k: G.form_poly(forms[k], names).evaluate(values) for k in forms}
             assert got["V"] == exact["VarFX"] and got["Q"] == exact["VarFZ"]
@@ -236,8 +237,8 @@ def test_half_s2_lower_bound_is_refuted(tmp_path):
     conc = conj.instance().concrete
     assert is_counterexample(conj, conc, values)
     coeffs = {G.parse_coefficient_name(k): v for k, v in values.items() if k.startswith("a")}
-    exact = R.exact_statistics(R.hermite_to_monomial(coeffs), 1)
-    assert exact["r2"] < exact["s2"] / 2
+    ev = R.realize_hermite(coeffs, dim=1, degree=3, seed=1, odd_scale2=values["t"])
+    assert ev.exact["r2"] < ev.exact["s2"] / 2
 
 
 def test_upper_bound_is_attained(tmp_path):
@@ -289,3 +290,74 @@ def test_other_names_are_errors(tmp_path, claim):
     with pytest.raises(InputError) as info:
         load(path)
     assert "unknown name" in str(info.value)
+
+
+# --- the odd-part scale t and exact slices --------------------------------------------------
+
+def test_no_rational_cubic_has_s2_one_half():
+    """Why the concrete family carries t: for F = a1 He1 + a2 He2 + a3 He3 with rational
+    coefficients, s2 = 1/2 means a1^2 = 2 a2^2 + 6 a3^2, which has no rational solution
+    but 0 (mod 3 descent); checked here by brute force on small integers."""
+    for a1 in range(0, 60):
+        for a2 in range(0, 60):
+            for a3 in range(0, 60):
+                if (a1, a2, a3) != (0, 0, 0):
+                    assert a1 * a1 != 2 * a2 * a2 + 6 * a3 * a3
+
+
+def test_scaled_odd_part_realizer_is_exact_in_q_sqrt_t():
+    """F = He2 + sqrt(t) (He1 + b He3), t solved so that s2 = 1/2 exactly; the realizer
+    works in Q(sqrt t) and finds rational s2 and r2, which agree with the model's forms
+    and with a direct float computation of the same polynomial in the monomial basis."""
+    b, c = F(1, 3), F(1, 2)
+    t = 2 * c * c / (1 - 6 * b * b)          # t (1 - 6 b^2) = 2 c^2
+    ev = R.realize_hermite({(1,): F(1), (2,): c, (3,): b}, dim=1, degree=3, seed=3,
+                           odd_scale2=t)
+    assert t == F(3, 2) and ev.exact["s2"] == F(1, 2)
+    conc = build(3, 1).concrete
+    vals = {"a1": F(1), "a2": c, "a3": b, "t": t}
+    assert ExactEvaluator(conc, vals).statistic("r2") == ev.exact["r2"]
+    assert "sqrt(3/2)" in ev.realization["polynomial"]
+    # independent float check: Var, Cov by numerical Gauss-Hermite quadrature
+    import numpy as np
+    xs, ws = np.polynomial.hermite_e.hermegauss(40)
+    ws = ws / ws.sum()
+    r = math.sqrt(1.5)
+
+    def f(x):
+        return c * (x * x - 1) + r * (x + b * (x ** 3 - 3 * x))
+    # Z = (X+Y)/2 = (U+W)/2 with U, W independent: two-dimensional quadrature
+    X, Y = np.meshgrid(xs, xs, indexing="ij")
+    W2 = np.outer(ws, ws)
+    fx, fz = f(X), f((X + Y) / 2)
+    mx, mz = (W2 * fx).sum(), (W2 * fz).sum()
+    cov = (W2 * (fx - mx) * (fz - mz)).sum()
+    r2 = cov ** 2 / ((W2 * (fx - mx) ** 2).sum() * (W2 * (fz - mz) ** 2).sum())
+    assert abs(r2 - float(ev.exact["r2"])) < 1e-10
+
+
+def test_equality_slice_is_refuted_exactly(tmp_path):
+    """Issue 14: r2 >= 0.26 under s2 == 1/2 at degree 3 is false (the minimum is about
+    0.2539): check must end refuted with an exactly confirmed counterexample."""
+    path = tmp_path / "slice.toml"
+    path.write_text('model = "gaussian"\nclaim = "r2 >= 0.26"\nassume = ["s2 == 1/2"]\n'
+                    'expect = "refuted"\n')
+    conj = load(path)
+    out = check(conj, timeout=30)
+    assert out.verdict == "refuted", out.certificate.get("reason")
+    ce = out.certificate["counterexample"]
+    assert ce["statistics"]["s2"] == "1/2"
+    assert "exact computation" in ce["numeric_check"]["note"]
+    values = {k: F(v) for k, v in ce["values"].items()}
+    assert is_counterexample(conj, conj.instance().concrete, values)
+    r2 = F(ce["statistics"]["r2"])
+    assert F(2539, 10000) < r2 < F(26, 100)
+
+
+def test_implication_with_equality_premise_is_refuted(tmp_path):
+    path = tmp_path / "imp.toml"
+    path.write_text('model = "gaussian"\nclaim = "s2 == 3/4 implies r2 >= 0.41"\n'
+                    'expect = "refuted"\n')
+    out = check(load(path), timeout=30)
+    assert out.verdict == "refuted", out.certificate.get("reason")
+    assert out.certificate["counterexample"]["statistics"]["s2"] == "3/4"

@@ -81,6 +81,7 @@ from .base import Atom, Evidence, Model, ModelInstance, Param, Ratio, Statistic
 from .display import Picture
 
 RELAXATION_VARIABLES = ("W1", "V", "A", "Q", "C")
+ODD_SCALE = "t"          # the odd part of F carries sqrt(t) (concrete family only)
 DIRECT_LIMIT = 20_000    # expand C^2 and V*Q in the coefficients up to this many products
 
 STATISTICS_DOC = {
@@ -174,6 +175,23 @@ def form_poly(form: dict, names: list[str]) -> Poly:
     return Poly(terms)
 
 
+def scaled_forms(dim: int, degree: int, names: list[str]) -> tuple[Poly, Poly, Poly, Poly]:
+    """V, Q, C, W1 of F = F_even + sqrt(t) F_odd (parts of even and odd Hermite degree,
+    coefficients ``names``) as polynomials in the coefficients and t: each form couples
+    only multi-indices of equal parity in every coordinate, so it splits into an even
+    block plus t times an odd block."""
+    forms = hermite_forms(dim, degree)
+    alphas = multi_indices(dim, degree)
+    t = Poly.var(ODD_SCALE)
+    out = []
+    for key in ("V", "Q", "C", "W1"):
+        even = {ij: c for ij, c in forms[key].items() if sum(alphas[ij[0]]) % 2 == 0}
+        odd = {ij: c for ij, c in forms[key].items() if sum(alphas[ij[0]]) % 2}
+        assert all(sum(alphas[i]) % 2 == sum(alphas[j]) % 2 for i, j in forms[key])
+        out.append(form_poly(even, names) + t * form_poly(odd, names))
+    return tuple(out)
+
+
 # --- the model --------------------------------------------------------------------------
 
 class Gaussian(Model):
@@ -214,32 +232,32 @@ class Gaussian(Model):
         d, n = params["degree"], params["dim"]
         alphas = multi_indices(n, d)
         names = [coefficient_name(a) for a in alphas]
-        forms = hermite_forms(n, d)
-        V, Q, C, W1 = (form_poly(forms[k], names) for k in ("V", "Q", "C", "W1"))
+        V, Q, C, W1 = scaled_forms(n, d, names)
         # V > 0 is the family's hypothesis; Q = Var F(Z) > 0 follows (see the docstring)
-        cons = [Atom(V, ">"), Atom(Q, ">")]
+        t = Poly.var(ODD_SCALE)
+        cons = [Atom(t, ">"), Atom(V, ">"), Atom(Q, ">")]
         if expand is None:
             expand = len(C.terms) ** 2 + len(V.terms) * len(Q.terms) <= DIRECT_LIMIT
         if expand:
             # the coefficients are the only variables: any rational point is a polynomial,
             # and the statistics follow from it (the encoder introduces the quotients)
-            variables = names
+            variables = names + [ODD_SCALE]
             stats = _statistics(Ratio(W1, V), Ratio(C * C, V * Q))
-            search = [Atom(V - 1, "==")]
+            search = []
         else:
             # too large to expand C^2 and V*Q: positive auxiliaries tied by equalities
             aux = {x: Poly.var(x) for x in ("V", "Q", "C", "W1")}
-            variables = names + list(aux)
+            variables = names + [ODD_SCALE] + list(aux)
             cons += [Atom(aux["V"] - V, "=="), Atom(aux["Q"] - Q, "=="),
                      Atom(aux["C"] - C, "=="), Atom(aux["W1"] - W1, "=="),
                      Atom(aux["W1"], ">="), Atom(aux["V"], ">"), Atom(aux["Q"], ">"),
                      Atom(aux["V"] * aux["Q"], ">")]
             stats = _statistics(Ratio(aux["W1"], aux["V"]),
                                 Ratio(aux["C"] * aux["C"], aux["V"] * aux["Q"]))
-            # no normalization of V here (V = 1 makes the solver answer with irrational
-            # points, which the equalities above would reject after rounding); the tiers
-            # fix one coefficient to 1 instead
             search = []
+        # no normalization V = 1 (it makes the solver answer with irrational points, which
+        # rounding then takes off an equality such as s2 == 1/2); the tiers fix one
+        # coefficient to 1 instead, and t carries the relative scale of the odd part
 
         # rotation invariance: s2 and r2 do not change under x -> R x (R orthogonal), which
         # keeps the degree, so the linear part may be taken along x1 (lossless)
@@ -249,42 +267,45 @@ class Gaussian(Model):
         def realize(values, *, seed: int, effort: int = 1) -> Evidence:
             from ..realizers.gaussian_exact import realize_hermite
             coeffs = {parse_coefficient_name(x): Fraction(values[x]) for x in names}
-            return realize_hermite(coeffs, dim=n, degree=d, seed=seed, effort=effort)
+            return realize_hermite(coeffs, dim=n, degree=d, seed=seed, effort=effort,
+                                   odd_scale2=Fraction(values[ODD_SCALE]))
 
         return ModelInstance(model=self, params=params, variables=variables, components=[],
                              constraints=cons, statistics=stats, search_constraints=search,
-                             search_tiers=search_tiers(alphas, normalize=not expand),
+                             search_tiers=search_tiers(alphas),
                              realize=realize)
 
 
-def search_tiers(alphas: list[tuple[int, ...]], normalize: bool = False) -> list[list[Atom]]:
+def search_tiers(alphas: list[tuple[int, ...]]) -> list[list[Atom]]:
     """Subfamilies searched first (small ones are where Z3 finds counterexamples):
     polynomials of x1 alone of degree <= 3, then of odd, then of even degrees only, then
-    of any degree; each is skipped when it is the whole family or repeats an earlier one.
-    With ``normalize`` (when the search constraints do not fix the scale), each tier also
-    fixes its lowest-degree coefficient to 1 (He_1, or He_2 for the even tier; the first
-    tier also once with no linear part and He_2 = 1): the statistics are scale- and
-    sign-free, so this loses only polynomials where that coefficient is 0."""
+    of any degree, then the whole family; each is skipped when it repeats an earlier one.
+    The statistics are free of the scale of F and, through t, of the relative scale of
+    its odd part, so each tier fixes its lowest-degree coefficient to 1 (He_1, or He_2
+    for the even tier; the first tier also once with no linear part and He_2 = 1), and a
+    tier with only odd or only even parts fixes t = 1: this loses only polynomials where
+    that coefficient is 0 (the whole family, unnormalized, is searched last by check)."""
     def only_x1(a):
         return all(e == 0 for e in a[1:])
 
     keeps = [lambda a: only_x1(a) and sum(a) <= 3,
              lambda a: only_x1(a) and sum(a) % 2 == 1,
              lambda a: only_x1(a) and sum(a) % 2 == 0,
-             only_x1]
+             only_x1,
+             lambda a: True]
     tiers, seen = [], set()
+    t = Poly.var(ODD_SCALE)
     for keep in keeps:
         kept = frozenset(a for a in alphas if keep(a))
-        if not kept or kept in seen or (len(kept) == len(alphas) and not normalize):
+        if not kept or kept in seen:
             continue
         seen.add(kept)
         zero = [Atom(Poly.var(coefficient_name(a)), "==") for a in alphas if a not in kept]
-        if not normalize:
-            tiers.append(zero)
-            continue
+        if len({sum(a) % 2 for a in kept}) == 1:
+            zero.append(Atom(t - 1, "=="))
         # scale: the lowest x1-degree present is 1 (and, for the first tier, also the
         # case without linear part)
-        low = sorted(kept, key=sum)
+        low = sorted((a for a in kept if only_x1(a)), key=sum)
         choices = low[:2] if not tiers and low[0][0] == 1 and len(low) > 1 else low[:1]
         for k, lead in enumerate(choices):
             below = [Atom(Poly.var(coefficient_name(a)), "==") for a in low[:k]]

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..models.base import Evidence
 from .moments import solve_exact
+from .surd import Surd, rational_sqrt
 
 BATCHES = 20
 SAMPLES_PER_EFFORT = 200_000
@@ -192,6 +193,52 @@ def exact_statistics(mono: Monomials, dim: int) -> dict[str, Fraction]:
     return out
 
 
+def exact_statistics_scaled(mono_even: Monomials, mono_odd: Monomials, t: Fraction,
+                            dim: int) -> dict:
+    """The same statistics for F = F_even + sqrt(t) F_odd with t not a rational square:
+    every moment is computed bilinearly from the two rational parts, exactly, as an
+    element a + b sqrt(t) of Q(sqrt t) (``Surd``); values whose sqrt(t) part is 0 are
+    returned as Fractions. No parity argument is used: a nonzero irrational part would
+    show."""
+    one = {(0,) * dim: Fraction(1)}
+    parts = (mono_even, mono_odd)
+
+    def lift(x, k):                 # x * sqrt(t)^k, k in {0, 1, 2}
+        return Surd(0, x, t) if k == 1 else Surd(x * (t if k == 2 else 1), 0, t)
+
+    def expect(f, g, kind):         # f, g: 'F' (the pair) or a rational monomial dict
+        fs = [(f, 0)] if isinstance(f, dict) else [(parts[0], 0), (parts[1], 1)]
+        gs = [(g, 0)] if isinstance(g, dict) else [(parts[0], 0), (parts[1], 1)]
+        total = Surd(0, 0, t)
+        for mf, kf in fs:
+            for mg, kg in gs:
+                total = total + lift(_expect(mf, mg, kind), kf + kg)
+        return total
+
+    mean_x = expect("F", one, "xx")
+    mean_z = expect(one, "F", "xz")
+    var_x = expect("F", "F", "xx") - mean_x * mean_x
+    var_z = expect("F", "F", "zz") - mean_z * mean_z
+    cov = expect("F", "F", "xz") - mean_x * mean_z
+    coords = [{tuple(int(i == j) for i in range(dim)): Fraction(1)} for j in range(dim)]
+    sigma = [[_expect(ci, cj, "xx") - _expect(ci, one, "xx") * _expect(cj, one, "xx")
+              for cj in coords] for ci in coords]
+    rhs = [expect(ci, "F", "xx") - lift(_expect(ci, one, "xx"), 0) * mean_x
+           for ci in coords]
+    # Sigma is rational: solve for the rational and the sqrt(t) parts separately
+    beta_a = solve_exact(sigma, [r.a for r in rhs])
+    beta_b = solve_exact(sigma, [r.b for r in rhs])
+    explained = Surd(0, 0, t)
+    for ba, bb, r in zip(beta_a, beta_b, rhs):
+        explained = explained + Surd(ba, bb, t) * r
+    out = {"VarFX": var_x, "VarFZ": var_z, "CovFXFZ": cov, "explained": explained}
+    if var_x.sign() > 0:
+        out["s2"] = explained / var_x
+    if var_x.sign() > 0 and var_z.sign() > 0:
+        out["r2"] = cov * cov / (var_x * var_z)
+    return {k: v.a if v.is_rational() else v for k, v in out.items()}
+
+
 # --- simulation --------------------------------------------------------------------------
 
 def _evaluate(mono: Monomials, points: np.ndarray) -> np.ndarray:
@@ -226,8 +273,10 @@ def _batch_statistics(fx: np.ndarray, fz: np.ndarray, x: np.ndarray) -> dict[str
             "r2": 1.0 - (1.0 - r * r) * (n - 1) / (n - 2)}
 
 
-def monte_carlo(mono: Monomials, dim: int, *, seed: int, samples: int,
+def monte_carlo(mono, dim: int, *, seed: int, samples: int,
                 batches: int = BATCHES) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """``mono``: monomial coefficients, or a function evaluating F on an array of points."""
+    evaluate = mono if callable(mono) else (lambda p: _evaluate(mono, p))
     rng = np.random.default_rng(seed)
     per = samples // batches
     batch_estimates = []
@@ -236,7 +285,7 @@ def monte_carlo(mono: Monomials, dim: int, *, seed: int, samples: int,
         x = rng.standard_normal((per, dim))
         y = rng.standard_normal((per, dim))
         z = (x + y) / 2
-        fx, fz = _evaluate(mono, x), _evaluate(mono, z)
+        fx, fz = evaluate(x), evaluate(z)
         batch_estimates.append(_batch_statistics(fx, fz, x))
         fxs.append(fx), fzs.append(fz), xs.append(x)
     estimates = _batch_statistics(np.concatenate(fxs), np.concatenate(fzs), np.concatenate(xs))
@@ -253,11 +302,38 @@ def batch_interval(batch: list[dict[str, float]], name: str, t: float) -> tuple[
 # --- the realizer -------------------------------------------------------------------------
 
 def realize_hermite(coeffs: dict[tuple[int, ...], Fraction], *, dim: int, degree: int,
-                    seed: int, effort: int = 1) -> Evidence:
-    mono = hermite_to_monomial(coeffs)
-    exact = exact_statistics(mono, dim)
+                    seed: int, effort: int = 1, odd_scale2: Fraction = Fraction(1)) -> Evidence:
+    """Realize F = sum_alpha a_alpha He_alpha, its odd part (odd |alpha|) multiplied by
+    sqrt(odd_scale2); when that root is rational it is folded into the coefficients."""
+    t = Fraction(odd_scale2)
+    root = rational_sqrt(t)
+    if root is not None:
+        coeffs = {a: c * (root if sum(a) % 2 else 1) for a, c in coeffs.items()}
+        mono = hermite_to_monomial(coeffs)
+        exact = exact_statistics(mono, dim)
+        mono_odd = None
+        text = polynomial_text(mono, dim)
+        points = lambda p: _evaluate(mono, p)               # noqa: E731
+        listed = {monomial_text(k): _text(v) for k, v in sorted(mono.items())}
+        hermite = {hermite_text(k): _text(v) for k, v in sorted(coeffs.items()) if v}
+    else:
+        even = {a: c for a, c in coeffs.items() if sum(a) % 2 == 0}
+        odd = {a: c for a, c in coeffs.items() if sum(a) % 2}
+        mono, mono_odd = hermite_to_monomial(even), hermite_to_monomial(odd)
+        exact = exact_statistics_scaled(mono, mono_odd, t, dim)
+        scale = math.sqrt(float(t))
+        root_text = f"sqrt({_text(t)})"
+        text = (polynomial_text(mono, dim) + " + " if mono else "") + \
+            f"{root_text}*({polynomial_text(mono_odd, dim)})"
+        points = lambda p: _evaluate(mono, p) + scale * _evaluate(mono_odd, p)  # noqa: E731
+        listed = {monomial_text(k): _text(v) for k, v in sorted(mono.items())}
+        listed.update({monomial_text(k): f"{_text(v)}*{root_text}"
+                       for k, v in sorted(mono_odd.items())})
+        listed = dict(sorted(listed.items()))
+        hermite = {hermite_text(k): _text(v) if sum(k) % 2 == 0 else f"{_text(v)}*{root_text}"
+                   for k, v in sorted(coeffs.items()) if v}
     samples = SAMPLES_PER_EFFORT * effort
-    estimates, batch_estimates = monte_carlo(mono, dim, seed=seed, samples=samples)
+    estimates, batch_estimates = monte_carlo(points, dim, seed=seed, samples=samples)
     intervals = {k: batch_interval(batch_estimates, k, T_QUANTILE_999_DF19)
                  for k in ("s2", "r2")}
     agree = all(k in exact and intervals[k][0] <= float(exact[k]) <= intervals[k][1]
@@ -266,27 +342,38 @@ def realize_hermite(coeffs: dict[tuple[int, ...], Fraction], *, dim: int, degree
         "distribution": f"X, Y independent N(0, I_{dim}), Z = (X+Y)/2",
         "dim": dim,
         "degree": degree,
-        "polynomial": polynomial_text(mono, dim),
-        "monomial_coefficients": {monomial_text(k): _text(v)
-                                  for k, v in sorted(mono.items())},
-        "hermite_coefficients": {hermite_text(k): _text(v)
-                                 for k, v in sorted(coeffs.items()) if v},
-        "exact": {k: _text(v) for k, v in sorted(exact.items())},
+        "polynomial": text,
+        "monomial_coefficients": listed,
+        "hermite_coefficients": hermite,
+        "exact": {k: _value_text(v) for k, v in sorted(exact.items())},
         "monte_carlo": {"seed": seed, "samples": samples, "batches": BATCHES,
                         "estimates": {k: round(v, 6) for k, v in sorted(estimates.items())},
                         "intervals_99.9": {k: [round(lo, 6), round(hi, 6)]
                                            for k, (lo, hi) in sorted(intervals.items())},
                         "agrees_with_exact": agree},
     }
+    if mono_odd is not None:
+        realization["odd_part_scale"] = root_text
     method = ("exact moments of the monomial expansion (X, Y independent N(0, I), "
               "Z = (X+Y)/2), cross-checked by a seeded Monte Carlo in 20 batches")
+    if mono_odd is not None:
+        method += "; the odd part carries sqrt(t), computed exactly in Q(sqrt t)"
     stats_exact = {k: exact[k] for k in ("s2", "r2") if k in exact}
-    if not agree:
+    irrational = [k for k, v in stats_exact.items() if not isinstance(v, Fraction)]
+    if irrational:
+        method = ("seeded Monte Carlo in 20 batches, batch means (the exact value of "
+                  + ", ".join(irrational) + " is irrational and is not used)")
+        stats_exact = None
+    elif not agree:
         method = ("seeded Monte Carlo in 20 batches, batch means (the exact moment "
                   "computation disagreed with it and is not used)")
         stats_exact = None
     return Evidence(method=method, realization=realization, seed=seed, samples=samples,
                     exact=stats_exact, estimates=estimates, batch_estimates=batch_estimates)
+
+
+def _value_text(v) -> str:
+    return v.text() if isinstance(v, Surd) else _text(v)
 
 
 def _text(v: Fraction) -> str:
