@@ -37,7 +37,7 @@ class Report:
 def verify_store(store, ids: list[str] | None = None, timeout: float | None = None,
                  kernel: bool = False) -> list[Report]:
     """Verify the given ids (default: every entry). ``kernel``: also re-compile the Coq
-    proofs behind trust 'kernel' — all in one batch (``prover.coq.compile_many``, never
+    proofs behind trust 'kernel' — all in one batch (``prover.coq.compile_many``: coqrun.py, never
     from the cache)."""
     reports = _verify_store(store, ids, timeout, kernel)
     _compile_pending(reports)

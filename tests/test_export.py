@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from prover import coq as C
+from prover import coqrun as R
 from prover import coqtext as T
 from prover import export as X
 from prover.conjecture import load
@@ -291,7 +292,7 @@ def coqc_runs(monkeypatch, tmp_path):
             runs.append(list(cmd))
         return real(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(C.subprocess, "run", counting)
+    monkeypatch.setattr(R.subprocess, "run", counting)
     return runs
 
 
@@ -329,7 +330,7 @@ def test_cache_hit_skips_coqc(coq, coqc_runs, monkeypatch):
     entries = list(C.cache_dir().glob("*.json"))
     assert len(entries) == 1 and json.loads(entries[0].read_text())["ok"] is True
     # another coqc version, or another text, is compiled again
-    monkeypatch.setattr(C, "coqc_version", lambda: "The Coq Proof Assistant, version 9.9")
+    monkeypatch.setattr(R, "coqc_version", lambda: "The Coq Proof Assistant, version 9.9")
     assert C.compile_many([text])[0][0] is True and len(coqc_runs) == 2
     # a file coqc rejects is not cached: it is compiled every time
     bad = coq["tampered:ml-both"][0]
