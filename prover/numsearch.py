@@ -20,6 +20,7 @@ from typing import Callable
 
 from . import expr as E
 from .poly import Poly
+from .vectorized import vec_term
 
 RatioPair = tuple[Poly, Poly]
 
@@ -145,44 +146,13 @@ class _Vec:
                     * self.coef).sum(axis=1)
 
 
-def _vec_term(e, env, inst):
-    import numpy as np
-    if isinstance(e, E.Num):
-        return float(e.value)
-    if isinstance(e, E.Name):
-        if e.name not in env:
-            env[e.name] = _vec_term(E.parse_term(inst.statistics[e.name].expression),
-                                    env, inst)
-        return env[e.name]
-    if isinstance(e, E.Neg):
-        return -_vec_term(e.operand, env, inst)
-    if isinstance(e, E.BinOp):
-        a, b = _vec_term(e.left, env, inst), _vec_term(e.right, env, inst)
-        with np.errstate(all="ignore"):
-            return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-                    "/": lambda: a / b, "^": lambda: np.power(a, b)}[e.op]()
-    if isinstance(e, E.Call):
-        args = [_vec_term(x, env, inst) for x in e.args]
-        with np.errstate(all="ignore"):
-            if e.func == "sqrt":
-                return np.sqrt(args[0])
-            if e.func == "abs":
-                return np.abs(args[0])
-            f = np.minimum if e.func == "min" else np.maximum
-            out = args[0]
-            for x in args[1:]:
-                out = f(out, x)
-            return out
-    raise TypeError("not a number expression")
-
-
 def _vec_margin(e, env, inst):
     """``evaluate.margin`` on arrays (equalities: -|a - b|)."""
     import numpy as np
     if isinstance(e, E.Compare):
         out = None
         for op, left, right in zip(e.ops, e.operands, e.operands[1:]):
-            a, b = _vec_term(left, env, inst), _vec_term(right, env, inst)
+            a, b = vec_term(left, env, inst), vec_term(right, env, inst)
             m = -np.abs(a - b) if op == "==" else (b - a if op in ("<", "<=") else a - b)
             out = m if out is None else np.minimum(out, m)
         return out

@@ -136,6 +136,17 @@ def _divide_linear(p: Poly, x: str, h: Poly) -> tuple[Poly, Poly]:
     return Poly(q_terms), rem
 
 
+def _subtract_scaled(row: dict, f: Fraction, other: dict) -> dict:
+    """``row - f * other`` for sparse rows (col -> Fraction), in place; zeros dropped."""
+    for j, v in other.items():
+        nv = row.get(j, Fraction(0)) - f * v
+        if nv:
+            row[j] = nv
+        else:
+            row.pop(j, None)
+    return row
+
+
 def _rref(rows: list[dict], ncols: int, rhs: list[Fraction]):
     """Exact reduced row echelon form of sparse rows (dict col -> Fraction) with a
     right-hand side. Returns (pivot rows [(pivot col, row dict, rhs)], consistent)."""
@@ -150,12 +161,7 @@ def _rref(rows: list[dict], ncols: int, rhs: list[Fraction]):
             if not f:
                 continue
             _pc, prow, pb = pivots[by_col[j]]
-            for jj, vv in prow.items():
-                nv = row.get(jj, Fraction(0)) - f * vv
-                if nv:
-                    row[jj] = nv
-                else:
-                    row.pop(jj, None)
+            _subtract_scaled(row, f, prow)
             b = b - f * pb
         if not row:
             if b != 0:
@@ -169,14 +175,7 @@ def _rref(rows: list[dict], ncols: int, rhs: list[Fraction]):
         for n, (pc, prow, pb) in enumerate(pivots):
             if j0 in prow:
                 g = prow[j0]
-                new = dict(prow)
-                for jj, vv in row.items():
-                    nv = new.get(jj, Fraction(0)) - g * vv
-                    if nv:
-                        new[jj] = nv
-                    else:
-                        new.pop(jj, None)
-                pivots[n] = (pc, new, pb - g * b)
+                pivots[n] = (pc, _subtract_scaled(dict(prow), g, row), pb - g * b)
         by_col[j0] = len(pivots)
         pivots.append((j0, row, b))
     return pivots, True

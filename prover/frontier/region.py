@@ -3,12 +3,10 @@ else an inner and an outer approximation."""
 
 from __future__ import annotations
 
-import re
 import time
 
 from .. import expr as E
 from .. import models
-from ..errors import ExprError, InputError
 from .approximate import _approximate_frontier
 from .exact import _exact_frontier
 from .linear import _degenerate_with_rays, _linear_fractional, _LinearFractional
@@ -43,16 +41,4 @@ def frontier(model_name: str, x: str, y: str, params: dict | None = None, *,
 
 
 def _parse_axis(inst, text: str, which: str) -> E.Expr:
-    if not isinstance(text, str) or not text.strip():
-        raise InputError(f"{which}: give a statistic or an expression in statistics, "
-                         f"e.g. {', '.join(list(inst.statistics)[:3])}")
-    try:
-        e = E.parse_term(text)
-        E.check_names(e, inst.names())
-    except ExprError as exc:
-        m = re.match(r"unknown name '([^']+)'", exc.message)
-        if m and m.group(1) in inst.unavailable:
-            raise InputError(f"{which} = {text!r}: '{m.group(1)}' is not available here: "
-                             f"{inst.unavailable[m.group(1)]}") from None
-        raise InputError(f"{which} = {text!r}: {exc.message}") from None
-    return e
+    return inst.parse_expression(text, which, sep=" = ")

@@ -10,6 +10,7 @@ from fractions import Fraction
 from .. import expr as E
 from ..errors import InputError
 from ..poly import Poly
+from ..vectorized import parsed, vec_term
 from .results import Pt
 
 
@@ -76,53 +77,8 @@ def _statistics_used(inst, exprs) -> list[str]:
             if stat.ratio is not None:
                 out.append(name)
             else:
-                todo.append(_parsed(stat.expression))
+                todo.append(parsed(stat.expression))
     return out
-
-
-_PARSED: dict[str, E.Expr] = {}
-
-
-def _parsed(text: str) -> E.Expr:
-    if text not in _PARSED:
-        _PARSED[text] = E.parse_term(text)
-    return _PARSED[text]
-
-
-def _vec_term(e: E.Expr, env: dict, inst):
-    """An expression on a batch (numpy arrays); undefined entries become nan."""
-    import numpy as np
-    if isinstance(e, E.Num):
-        return float(e.value)
-    if isinstance(e, E.Name):
-        if e.name not in env:
-            stat = inst.statistics[e.name]
-            env[e.name] = _vec_term(_parsed(stat.expression), env, inst)
-        return env[e.name]
-    if isinstance(e, E.Neg):
-        return -_vec_term(e.operand, env, inst)
-    if isinstance(e, E.BinOp):
-        a, b = _vec_term(e.left, env, inst), _vec_term(e.right, env, inst)
-        with np.errstate(all="ignore"):
-            if e.op == "+":
-                return a + b
-            if e.op == "-":
-                return a - b
-            if e.op == "*":
-                return a * b
-            if e.op == "/":
-                return np.where(b != 0, a / np.where(b != 0, b, 1.0), np.nan)
-            return np.power(a, b)
-    if isinstance(e, E.Call):
-        args = [_vec_term(a, env, inst) for a in e.args]
-        with np.errstate(all="ignore"):
-            if e.func == "sqrt":
-                return np.where(args[0] >= 0, np.sqrt(np.abs(args[0])), np.nan)
-            if e.func == "abs":
-                return np.abs(args[0])
-            return (np.minimum if e.func == "min" else np.maximum).reduce(
-                np.broadcast_arrays(*args))
-    raise TypeError("not a number expression")
 
 
 class _Sampler:
@@ -226,8 +182,8 @@ class _Sampler:
             for n, (num, den) in self.stats_vec.items():
                 d = den(env, size)
                 env[n] = np.where(d != 0, num(env, size) / np.where(d != 0, d, 1.0), np.nan)
-        px = np.broadcast_to(_vec_term(self.ex, env, self.inst), (size,))
-        py = np.broadcast_to(_vec_term(self.ey, env, self.inst), (size,))
+        px = np.broadcast_to(vec_term(self.ex, env, self.inst), (size,))
+        py = np.broadcast_to(vec_term(self.ey, env, self.inst), (size,))
         ok &= np.isfinite(px) & np.isfinite(py)
         return np.where(ok, px, np.nan), np.where(ok, py, np.nan)
 

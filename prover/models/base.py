@@ -114,6 +114,28 @@ class ModelInstance:
     def names(self) -> list[str]:
         return list(self.statistics) + list(self.components)
 
+    def parse_expression(self, text, what: str, *, sep: str = " ", examples: int = 3):
+        """``text`` parsed as an expression in this instance's statistics and components
+        (our own parser; nothing is evaluated), for a command-line axis or target.
+        InputError names ``what`` and says what is valid: a name the model has but not
+        with these parameters says why; a message reads ``{what}{sep}'text': ...``."""
+        import re
+        from .. import expr as E
+        from ..errors import ExprError
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"{what}: give a statistic or an expression in statistics, "
+                             f"e.g. {', '.join(list(self.statistics)[:examples])}")
+        try:
+            e = E.parse_term(text)
+            E.check_names(e, self.names())
+        except ExprError as exc:
+            m = re.match(r"unknown name '([^']+)'", exc.message)
+            if m and m.group(1) in self.unavailable:
+                raise InputError(f"{what}{sep}{text!r}: '{m.group(1)}' is not available "
+                                 f"here: {self.unavailable[m.group(1)]}") from None
+            raise InputError(f"{what}{sep}{text!r}: {exc.message}") from None
+        return e
+
 
 class Model:
     """Base class of a model module's model (see MODELS.md, "Adding a model")."""

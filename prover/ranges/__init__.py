@@ -269,19 +269,7 @@ def _vector(p: Poly, comps: list[str]) -> list[Fraction] | None:
 
 
 def _parse_expr(inst, text: str, what: str) -> E.Expr:
-    if not isinstance(text, str) or not text.strip():
-        raise InputError(f"{what}: give a statistic or an expression in statistics, "
-                         f"e.g. {', '.join(list(inst.statistics)[:4])}")
-    try:
-        e = E.parse_term(text)
-        E.check_names(e, inst.names())
-    except ExprError as exc:
-        m = re.match(r"unknown name '([^']+)'", exc.message)
-        if m and m.group(1) in inst.unavailable:
-            raise InputError(f"{what} {text!r}: '{m.group(1)}' is not available here: "
-                             f"{inst.unavailable[m.group(1)]}") from None
-        raise InputError(f"{what} {text!r}: {exc.message}") from None
-    return e
+    return inst.parse_expression(text, what, examples=4)
 
 
 def _linear_fractional(inst, e: E.Expr, text: str, what: str, comps, strict):
