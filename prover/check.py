@@ -828,11 +828,6 @@ def counterexample_record(conj, instance, values, numeric) -> dict:
             "numeric_check": numeric}
 
 
-def trust_rank(trust) -> int:
-    """Higher is stronger; no trust (refuted, unknown) ranks lowest."""
-    return Trust.rank_of(trust)
-
-
 def reusable(conj: Conjecture, cert: Certificate | None, kernel: bool = False) -> bool:
     """Whether a stored certificate is the result a fresh run would recompute: the same
     conjecture (normalized hash, source, id, title, expect), the same encoding, the same

@@ -498,15 +498,10 @@ class Draft:
         self.verdict, self.trust, self.proof, self.reason = Verdict.UNKNOWN, None, None, reason
 
     def freeze(self) -> Certificate:
-        out = Certificate(
-            id=self.id, title=self.title, source=self.source,
-            conjecture_sha256=self.conjecture_sha256, encoding_sha256=self.encoding_sha256,
-            model=self.model, claim=self.claim, assume=tuple(self.assume),
-            expect=self.expect, verdict=self.verdict, trust=self.trust,
-            vacuous=self.vacuous, solvers=tuple(self.solvers),
-            prover_version=self.prover_version, created=self.created,
-            witness=None if self.witness is None else FrozenDict(self.witness),
-            reason=self.reason, proof=self.proof, counterexample=self.counterexample,
-            disagreement=self.disagreement)
+        # every field of the draft is a field of the record; the mutable ones frozen
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields.update(assume=tuple(self.assume), solvers=tuple(self.solvers),
+                      witness=None if self.witness is None else FrozenDict(self.witness))
+        out = Certificate(**fields)
         out._check_consistent()
         return out

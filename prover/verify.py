@@ -18,7 +18,6 @@ from .errors import InputError, MalformedCertificate, ProverError
 from .store import BadEntry
 
 ESTIMATE_TOLERANCE = 1e-6
-TRUST_LEVELS = ("kernel", "certificate", "solvers", "solver")
 
 
 @dataclass
@@ -185,24 +184,32 @@ def _verify_verdict(cid, rec, conj, instance, problem, timeout, kernel) -> Repor
     return Report(cid, "pass", "verdict unknown: nothing is claimed")
 
 
+def _reconfirm(ce, conj, instance):
+    """A stored counterexample re-evaluated exactly and re-confirmed from its seed:
+    (why it fails, or None; the family it lives on; its exact values; the fresh check)."""
+    from .check import confirm, is_counterexample
+    from .store import str_to_fraction
+    if ce.family == "concrete":
+        if instance.concrete is None:
+            return "counterexample on a concrete family the model lacks", instance, None, None
+        instance = instance.concrete
+    if set(ce.values) != set(instance.variables):
+        return ("the counterexample does not give exactly the model's variables", instance,
+                None, None)
+    values = {k: str_to_fraction(v) for k, v in ce.values.items()}
+    if not is_counterexample(conj, instance, values):
+        return "the stored values do not violate the claim exactly", instance, values, None
+    seed = ce.numeric_check.get("seed")
+    fresh = confirm(conj, instance, values, seed if seed is not None else 0)
+    if not fresh["confirmed"]:
+        return "numeric re-confirmation failed: " + fresh["note"], instance, values, fresh
+    return None, instance, values, fresh
+
+
 def _confirmed(rec, conj, instance) -> bool:
     """Whether a stored candidate counterexample is a confirmed one after all (then an
     'unknown' verdict beside it was edited from 'refuted')."""
-    from .check import confirm, is_counterexample
-    from .store import str_to_fraction
-    ce = rec.counterexample
-    if ce.family == "concrete":
-        if instance.concrete is None:
-            return False
-        instance = instance.concrete
-    if set(ce.values) != set(instance.variables):
-        return False
-    values = {k: str_to_fraction(v) for k, v in ce.values.items()}
-    if not is_counterexample(conj, instance, values):
-        return False
-    seed = ce.numeric_check.get("seed")
-    return bool(confirm(conj, instance, values, seed if isinstance(seed, int) else 0)
-                ["confirmed"])
+    return _reconfirm(rec.counterexample, conj, instance)[0] is None
 
 
 def _check_vacuity(rec, conj, instance, problem, timeout) -> tuple[str | None, str]:
@@ -343,29 +350,15 @@ def _verify_kernel(cid, problem, proof, summary, recompile: bool, conj=None) -> 
 
 
 def _verify_refuted(cid, rec, conj, instance) -> Report:
-    from .check import confirm, counterexample_record, is_counterexample
-    from .store import str_to_fraction
+    from .check import counterexample_record
 
+    failure, instance, values, fresh_numeric = _reconfirm(rec.counterexample, conj, instance)
+    if failure:
+        return Report(cid, "failed", failure)
     ce = rec.counterexample.to_json()       # compared field by field with the recomputation
-    if ce.get("family") == "concrete":
-        if instance.concrete is None:
-            return Report(cid, "failed", "counterexample on a concrete family the model lacks")
-        instance = instance.concrete
-    stored_values = ce.get("values") or {}
-    if set(stored_values) != set(instance.variables):
-        return Report(cid, "failed", "the counterexample does not give exactly the model's "
-                                     "variables")
-    values = {k: str_to_fraction(v) for k, v in stored_values.items()}
-    if not is_counterexample(conj, instance, values):
-        return Report(cid, "failed", "the stored values do not violate the claim exactly")
-    numeric = ce.get("numeric_check") or {}
-    seed = numeric.get("seed")
-    fresh_numeric = confirm(conj, instance, values, seed if seed is not None else 0)
     fresh = counterexample_record(conj, instance, values, dict(fresh_numeric))
     if ce.get("family") == "concrete":
         fresh["family"] = "concrete"
-    if not fresh_numeric["confirmed"]:
-        return Report(cid, "failed", "numeric re-confirmation failed: " + fresh_numeric["note"])
     # every stored field of the counterexample is recomputed: exact ones must be equal,
     # floating estimates (simulation) equal up to ESTIMATE_TOLERANCE
     order = ["values", "statistics", "violation", "sides", "realization", "numeric_check"]

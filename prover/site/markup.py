@@ -9,10 +9,11 @@ import posixpath
 from fractions import Fraction
 from urllib.parse import quote
 
+from ..record import Trust, Verdict
 from ..show import _num
 
-VERDICTS = ("valid", "refuted", "unknown")
-TRUSTS = ("kernel", "certificate", "solvers", "solver", "none")
+VERDICTS = tuple(v.value for v in Verdict)
+TRUSTS = tuple(t.value for t in Trust) + ("none",)
 
 
 def _esc(value) -> str:
