@@ -119,6 +119,8 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
     portfolio = solvers.Portfolio(calls, timeout)
     claim_calls = set(range(1, len(calls)))
     settled = ""              # what settled the verdict: 'certificate' | 'counterexample'
+    #                           | 'concrete certificate' (over the concrete family)
+    concrete_failure = None   # None: no certificate tried on the concrete family
     certify_failure = None    # None: not tried; '' found; else why not
     refuted_tried = False
     while not settled:
@@ -132,12 +134,20 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
                 settled = "certificate"
         elif r.result == "sat" and not refuted_tried:
             refuted_tried = True
+            if certify and instance.concrete is not None:
+                # a sat answer on a relaxation may be no real F: first ask the model for
+                # a certificate on its exact concrete family (cheap), then search
+                concrete_failure = _certify_concrete(conj, instance, cert, out,
+                                                     _left(deadline))
+                if not concrete_failure:
+                    settled = "concrete certificate"
+                    continue
             _refute(conj, instance, problem, cert, out, _left(deadline), seed, primary, r)
             if cert.verdict is Verdict.REFUTED:
                 settled = "counterexample"
     if settled:
-        why = ("a checked certificate" if settled == "certificate"
-               else "a confirmed counterexample")
+        why = ("a confirmed counterexample" if settled == "counterexample"
+               else "a checked certificate")
         for k in sorted(claim_calls & set(portfolio.pending())):
             portfolio.cancel(k, f"not needed: {why} already settled the verdict")
     if settled == "counterexample":
@@ -157,7 +167,11 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
     answers = {x.result for x in results} & {"sat", "unsat"}
     said = ", ".join(f"{x.solver} says {x.result}" for x in results
                      if x.result in ("sat", "unsat"))
-    if settled:
+    if settled == "concrete certificate":
+        # the solvers' sat answers are points of the relaxation, which a proof over the
+        # exact family does not contradict
+        pass
+    elif settled:
         against = "sat" if settled == "certificate" else "unsat"
         if against in answers:
             backing = ("the checked certificate" if against == "sat"
@@ -184,6 +198,15 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
             _unknown(cert, f"no solver answered ({gave_up}) and no exact certificate was "
                            f"found; try a longer --timeout, a smaller max_order/degree, "
                            f"or split the claim")
+    if (certify and cert.verdict is Verdict.UNKNOWN and cert.counterexample is None
+            and not cert.vacuous and instance.concrete is not None):
+        # the relaxation did not prove it and no counterexample was found: the model may
+        # prove it on its concrete family (exact) instead
+        if concrete_failure is None:
+            concrete_failure = _certify_concrete(conj, instance, cert, out, _left(deadline))
+        if concrete_failure:
+            cert.reason = (f"{cert.reason}; no certificate on the concrete family either: "
+                           f"{concrete_failure}")
     out.record = cert.freeze()
     if kernel:
         kernel_check_batch([out])
@@ -204,6 +227,38 @@ def _certify(problem, cert: Draft, out: Outcome, timeout: float) -> str:
     if proof is None:
         return failure
     cert.set_valid(Trust.CERTIFICATE, Proof.from_json(proof))
+    return ""
+
+
+def _concrete_search(model: str, params: dict, problem) -> dict:
+    from . import models
+    proof, why = models.get(model).concrete_certificate(params, problem)
+    return {"proof": proof} if proof is not None else {"reason": why}
+
+
+def _certify_concrete(conj, instance, cert: Draft, out: Outcome, timeout: float) -> str:
+    """The model's certificate search on its concrete family (in a child, within the
+    budget); a proof it returns is re-checked here before it counts. '' on success."""
+    from .checker import CertificateError, check_proof
+    from .solvers import run_isolated
+
+    if timeout < 1:
+        return "not started, the budget is spent"
+    _phase("the certificate search on the concrete family")
+    t0 = time.perf_counter()
+    problem = conj.proof_problem("concrete")
+    status, result = run_isolated(_concrete_search, (conj.model, dict(instance.params),
+                                                     problem), timeout)
+    out.certify_seconds += time.perf_counter() - t0
+    if status != "ok":
+        return f"did not finish ({result})"
+    if "proof" not in result:
+        return result["reason"]
+    try:
+        check_proof(problem, result["proof"])
+    except CertificateError as exc:
+        return f"the certificate found does not check ({exc})"
+    cert.set_valid(Trust.CERTIFICATE, Proof.from_json(result["proof"]))
     return ""
 
 

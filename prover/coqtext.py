@@ -376,8 +376,9 @@ class _ProofWriter:
             ex = self.poly(e)
             terms.append(f"{_coq_number(d)} * (({ex}) * ({ex}))")
         body = " + ".join(terms) if terms else "0"
-        sos_tactic = ("repeat apply Rplus_le_le_0_compat; apply Rmult_le_pos; "
-                      "[lra | apply Rle_0_sqr]") if terms else "lra"
+        # each summand separately: c * (e * e) with c > 0
+        sos_tactic = ("repeat apply Rplus_le_le_0_compat; (apply Rmult_le_pos; "
+                      "[lra | apply Rle_0_sqr])") if terms else "lra"
         idx = item.get("atoms", [])
         if not idx:
             return f"({body})", sos_tactic

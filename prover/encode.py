@@ -107,6 +107,7 @@ class Encoder:
                        and len(a.poly.terms) == 1 and a.poly.constant_value() == 0
                        and next(iter(a.poly.terms.values())) > 0}
         self.strict = [a.poly for a in instance.constraints if a.rel == ">"]
+        self.strict_set = frozenset(self.strict)
         self.factors: list[Poly] = []
         self.factor_index: dict[Poly, int] = {}
         self.variables: list[str] = list(instance.variables)
@@ -121,9 +122,12 @@ class Encoder:
 
     # positivity -----------------------------------------------------------------------
     def provably_positive(self, p: Poly) -> bool:
-        """True when ``p > 0`` follows from the constraints by the dominance argument."""
+        """True when ``p > 0`` is one of the model's strict constraints, or follows from
+    them by the dominance argument."""
         if p.is_constant():
             return p.constant_value() > 0
+        if p in self.strict_set:        # a strict constraint of the model: p > 0 itself
+            return True
         if any(c < 0 for c in p.terms.values()) or not p.variables() <= self.nonneg:
             return False
         if p.constant_value() > 0:

@@ -153,4 +153,9 @@ def rebuild(store, cert):
         return None, f"its source does not load ({exc})"
     if problem.sha256() != cert.encoding_sha256:
         return None, "the encoding changed since the certificate was made"
+    if cert.proof is not None and cert.proof.family is not None:
+        try:
+            problem = conj.proof_problem(cert.proof.family)
+        except (ProverError, ValueError) as exc:
+            return None, f"its {cert.proof.family} family does not encode ({exc})"
     return problem, ""

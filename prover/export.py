@@ -67,6 +67,8 @@ def export(store, cert_id: str, to: str) -> str:
     if to == "smtlib":
         return smtlib_text(doc, problem)
     from .checker import CertificateError, check_proof
+    if doc.proof.family is not None:
+        problem = conj.proof_problem(doc.proof.family)
     try:
         check_proof(problem, doc.proof.payload())
     except CertificateError as exc:

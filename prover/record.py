@@ -26,6 +26,7 @@ committed certificate against it and reads each one with this module, byte for b
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -73,6 +74,7 @@ class Trust(str, Enum):
             return 0
 
 
+_FAMILY = re.compile(r"concrete\Z")     # Proof.family: the only family besides the proof side
 _TRUST_ORDER = (Trust.KERNEL, Trust.CERTIFICATE, Trust.SOLVERS, Trust.SOLVER)
 
 
@@ -183,13 +185,17 @@ class CoqRecord:
 @dataclass(frozen=True)
 class Proof:
     """A valid verdict's evidence. ``cases``: one Positivstellensatz certificate per case
-    of the encoding (frozen JSON; ``prover.checker`` reads and checks it)."""
+    of the encoding (frozen JSON; ``prover.checker`` reads and checks it). ``family``:
+    None when the cases are over the model's proof-side encoding; "concrete" when they
+    are over its concrete family's (exact, so equally sound; see
+    ``Conjecture.proof_problem``)."""
     kind: Kind
     cases: tuple | None = None
     checker: str | None = None
     coq: CoqRecord | None = None
     certificate_search: str | None = None
     unsat: tuple[str, ...] | None = None
+    family: str | None = None
 
     @classmethod
     def from_json(cls, value: Any, where: str = "proof") -> "Proof":
@@ -203,10 +209,14 @@ class Proof:
         if unsat is not None and (not isinstance(unsat, list)
                                   or not all(isinstance(s, str) for s in unsat)):
             raise MalformedCertificate(r.path("unsat"), "is not a list of solver names")
+        family = r.str("family", required=False, pattern=_FAMILY, hint='"concrete"')
+        if family is not None and not kind.exact:
+            raise MalformedCertificate(r.path("family"), "is set, but a kind 'smt' proof "
+                                       "has no cases over any family")
         out = cls(kind, cases, r.str("checker", required=False),
                   None if coq is None else CoqRecord.from_json(coq, r.path("coq")),
                   r.str("certificate_search", required=False),
-                  None if unsat is None else tuple(unsat))
+                  None if unsat is None else tuple(unsat), family)
         r.done()
         return out
 
@@ -214,6 +224,7 @@ class Proof:
         out: dict = {"kind": self.kind.value}
         _put(out, "cases", None if self.cases is None else thaw(self.cases))
         _put(out, "checker", self.checker)
+        _put(out, "family", self.family)
         _put(out, "coq", None if self.coq is None else self.coq.to_json())
         _put(out, "certificate_search", self.certificate_search)
         _put(out, "unsat", None if self.unsat is None else list(self.unsat))
@@ -227,8 +238,11 @@ class Proof:
         return thaw(self.cases) if self.cases is not None else []
 
     def payload(self) -> dict:
-        """The proof as the checker reads it (plain JSON of kind and cases)."""
-        return {"kind": self.kind.value, "cases": self.cases_json()}
+        """The proof as the checker reads it (plain JSON of kind and cases, and the family
+        the cases are over when it is not the proof side)."""
+        out = {"kind": self.kind.value, "cases": self.cases_json()}
+        _put(out, "family", self.family)
+        return out
 
 
 @dataclass(frozen=True)

@@ -282,6 +282,14 @@ def _verify_valid(cid, rec, problem, timeout, kernel=False, conj=None) -> Report
     trust = rec.trust.value
     if proof.kind.exact:
         from .checker import CertificateError, check_proof
+        if proof.family is not None:
+            if conj is None:
+                return Report(cid, "failed", "internal error: the conjecture is needed to "
+                                             "encode its concrete family")
+            try:
+                problem = conj.proof_problem(proof.family)
+            except ValueError as exc:
+                return Report(cid, "failed", f"field 'proof.family': {exc}")
         try:
             summary = check_proof(problem, proof.payload())
         except CertificateError as exc:
@@ -292,6 +300,8 @@ def _verify_valid(cid, rec, problem, timeout, kernel=False, conj=None) -> Report
             # weaker trust than the certificate shows means the document was edited
             return Report(cid, "failed", f"trust '{trust}' does not match a {kind} "
                                          "certificate (that is trust 'certificate')")
+        if proof.family is not None:
+            summary += f" (over the {proof.family} family's encoding)"
         return Report(cid, "pass", summary)
     if trust == "kernel":
         return Report(cid, "failed", "trust 'kernel' claimed, but the certificate holds no "

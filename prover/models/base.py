@@ -180,3 +180,9 @@ class Model:
 
     def build(self, params: dict) -> ModelInstance:
         raise NotImplementedError
+
+    def concrete_certificate(self, params: dict, problem) -> tuple[dict | None, str]:
+        """A certificate over the concrete family's encoding ``problem`` (proof field
+        ``family: "concrete"``), for claims the relaxation cannot prove: (proof, '') or
+        (None, why not). Untrusted search; the checker replays what it returns."""
+        return None, "the model has no certificate search on its concrete family"

@@ -239,6 +239,10 @@ class Gaussian(Model):
         if expand is None:
             expand = len(C.terms) ** 2 + len(V.terms) * len(Q.terms) <= DIRECT_LIMIT
         if expand:
+            # V*Q > 0 (a product of positives) stated as a constraint, so that the encoder
+            # takes the denominator of r2 as a positive factor and clears it (no quotient
+            # variable): s2 == c becomes W1 - c*V == 0 and r2 < m becomes m*V*Q - C^2 > 0
+            cons.append(Atom(V * Q, ">"))
             # the coefficients are the only variables: any rational point is a polynomial,
             # and the statistics follow from it (the encoder introduces the quotients)
             variables = names + [ODD_SCALE]
@@ -274,6 +278,23 @@ class Gaussian(Model):
                              constraints=cons, statistics=stats, search_constraints=search,
                              search_tiers=search_tiers(alphas),
                              realize=realize)
+
+
+    def concrete_certificate(self, params: dict, problem) -> tuple[dict | None, str]:
+        """Lower bounds on r2 on a slice of s2 (prover/quadratic_ratio.py: an S-lemma
+        certificate C >= alpha V + beta Q there, then r2 >= 4 alpha beta), over the
+        expanded concrete family."""
+        from ..quadratic_ratio import Forms, search
+        d, n = params["degree"], params["dim"]
+        alphas = multi_indices(n, d)
+        names = [coefficient_name(a) for a in alphas]
+        if any(v in problem.variables for v in ("V", "Q", "C", "W1")):
+            return None, ("the concrete family is too large to expand here (dim "
+                          f"{n}, degree {d}); the lower-bound certificate needs it expanded")
+        V, Q, C, W1 = scaled_forms(n, d, names)
+        even = [x for x, a in zip(names, alphas) if sum(a) % 2 == 0]
+        odd = [x for x, a in zip(names, alphas) if sum(a) % 2 == 1]
+        return search(problem, Forms(V, Q, C, W1, even, odd, ODD_SCALE))
 
 
 def search_tiers(alphas: list[tuple[int, ...]]) -> list[list[Atom]]:
