@@ -37,7 +37,7 @@ def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict:
     exact division afterwards."""
     import z3
 
-    from .sos import eliminations, restore_equalities, substitute_all
+    from .sos_exact import eliminations, restore_equalities, substitute_all
 
     elims = eliminations(atoms)
     gone = {k for k, _x, _v in elims}

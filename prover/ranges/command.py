@@ -15,7 +15,8 @@ from fractions import Fraction
 
 from ..errors import InputError
 from ..poly import fraction_text
-from . import BoundsResult, End, bounds, parse_given, parse_spec, _params_text
+from . import BoundsResult, End, bounds, parse_given, parse_spec
+from .infeasible import _params_text
 
 MAX_ROWS = 100_000
 
