@@ -304,7 +304,7 @@ def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conj
             id_line, id_column = 1, 1
     else:
         cid = default_id(path, Path(root) if root else None)
-    from .store import validate_id
+    from .store_ids import validate_id
     try:
         validate_id(cid)
     except InputError as exc:

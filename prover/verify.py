@@ -187,7 +187,8 @@ def _verify_verdict(cid, rec, conj, instance, problem, timeout, kernel) -> Repor
 def _reconfirm(ce, conj, instance):
     """A stored counterexample re-evaluated exactly and re-confirmed from its seed:
     (why it fails, or None; the family it lives on; its exact values; the fresh check)."""
-    from .check import confirm, is_counterexample
+    from .confirm import confirm
+    from .counterexample import is_counterexample
     from .store import str_to_fraction
     if ce.family == "concrete":
         if instance.concrete is None:
@@ -219,7 +220,7 @@ def _check_vacuity(rec, conj, instance, problem, timeout) -> tuple[str | None, s
     every assumption hold exactly (a refutation's counterexample is one too, checked with
     it). Vacuous (hypotheses contradictory) is re-solved when a solver is here; without
     one, or without a witness, the report says the flag was not re-checked."""
-    from .check import hypotheses_hold
+    from .counterexample import hypotheses_hold
     from .store import str_to_fraction
 
     vacuous = rec.vacuous
@@ -360,7 +361,7 @@ def _verify_kernel(cid, problem, proof, summary, recompile: bool, conj=None) -> 
 
 
 def _verify_refuted(cid, rec, conj, instance) -> Report:
-    from .check import counterexample_record
+    from .confirm import counterexample_record
 
     failure, instance, values, fresh_numeric = _reconfirm(rec.counterexample, conj, instance)
     if failure:

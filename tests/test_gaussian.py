@@ -14,7 +14,8 @@ from fractions import Fraction as F
 
 import pytest
 
-from prover.check import check, is_counterexample
+from prover.check import check
+from prover.counterexample import is_counterexample
 from prover.conjecture import load
 from prover.errors import InputError
 from prover.evaluate import ExactEvaluator

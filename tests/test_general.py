@@ -75,7 +75,7 @@ def test_no_linear_part_can_still_reach_one_half(tmp_path):
     assert cx["statistics"]["s2"] == "0" and cx["statistics"]["r2"] == "1/2"
     assert cx["numeric_check"]["estimates"]["r2"] == "1/2"
     if outcome.verdict != "refuted":
-        pytest.xfail("check.confirm judges exact evidence by a strictly positive margin; "
+        pytest.xfail("confirm.confirm judges exact evidence by a strictly positive margin; "
                      "a boundary violation (margin 0) is not confirmed yet")
 
 

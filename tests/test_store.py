@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from prover import store as store_module
+from prover import store_directory
 from prover.errors import InputError, StoreError
 from prover.store import (BadEntry, DirectoryStore, MemoryStore, Store, dumps,
                           fraction_to_str, str_to_fraction, validate_id)
@@ -171,7 +171,7 @@ def test_failed_replace_keeps_old_file_and_cleans_temp(tmp_path, monkeypatch):
     def broken_replace(src, dst, **_):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_module.os, "replace", broken_replace)
+    monkeypatch.setattr(store_directory.os, "replace", broken_replace)
     with pytest.raises(StoreError) as caught:
         directory_store.save(certificate("twins/a", verdict="refuted"))
     assert str(root / "twins" / "a.json") in str(caught.value)
@@ -187,7 +187,7 @@ def test_failed_fsync_cleans_temp_and_creates_nothing(tmp_path, monkeypatch):
     def broken_fsync(fd):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(store_module.os, "fsync", broken_fsync)
+    monkeypatch.setattr(store_directory.os, "fsync", broken_fsync)
     with pytest.raises(StoreError, match="Input/output error"):
         directory_store.save(certificate("new"))
     monkeypatch.undo()
@@ -202,7 +202,7 @@ def test_interrupt_during_write_cleans_temp(tmp_path, monkeypatch):
     def interrupted(src, dst, **_):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store_module.os, "replace", interrupted)
+    monkeypatch.setattr(store_directory.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         directory_store.save(certificate("a"))
     assert temp_files(root) == []

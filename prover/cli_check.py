@@ -1,0 +1,233 @@
+"""``prover check``: find and load the conjecture files, reuse the stored results that
+are unchanged and still verify, run the rest (each in its own worker, or on a dask
+cluster), store them, and print the results (table, ``--json``, ``--junit``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from .cli_output import _err, _out, _store, _table, _verdict_text
+from .errors import InputError, ProverError
+
+
+def _still_verifies(doc, args, store) -> bool:
+    """A stored result is reused only while `prover verify` still passes it (with this
+    prover: a changed realizer or checker makes the record recompute, never go stale)."""
+    from .verify import verify_one
+    return verify_one(doc, args.timeout, False, store).status == "pass"
+
+
+def cmd_check(args) -> int:
+    """Check conjecture files and directories (default: conjectures/), write certificates.
+
+    --shard K/N checks the K-th of N disjoint shares of the conjectures found (by sorted
+    id: N CI jobs with K = 1..N check each exactly once). --scheduler ADDRESS runs each
+    conjecture on a dask.distributed cluster (pip install 'prover[dask]'); the store is
+    written here, and the verdicts are those of a local run.
+
+    Examples:  prover check conjectures/twins/h2-at-most-2rDZ.toml
+               prover check --shard 2/4 --junit check-2.xml
+               prover check --scheduler tcp://scheduler:8786
+
+    Exit: 0 every verdict equals its expect; 1 a verdict differs; 2 input error."""
+    if not args.scheduler:
+        return _check(args, None)
+    from .distributed_run import Cluster
+    with Cluster(args.scheduler) as cluster:
+        return _check(args, cluster)
+
+
+def _check(args, cluster) -> int:
+    from .conjecture import discover, load
+
+    found, errors = discover(args.paths or ["conjectures"])
+    conjectures, seen = [], {}
+    for path, root in found:
+        try:
+            conj = load(path, root)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        if conj.id in seen:
+            errors.append(InputError(f"duplicate id '{conj.id}' (also used by {seen[conj.id]}); "
+                                     "give one of them a distinct id = \"...\"", path=str(path),
+                                     line=conj.id_line, column=conj.id_column))
+            continue
+        seen[conj.id] = str(path)
+        conjectures.append(conj)
+    conjectures = _without_case_twins(conjectures, seen, errors)
+    found_count = len(conjectures)
+    if args.shard:
+        conjectures = args.shard.select(conjectures, key=lambda c: c.id)
+
+    if args.kernel:
+        from .coqtext import coqc_available
+        if not coqc_available():
+            _err("warning: --kernel: coqc is not installed (apt-get install coq); proofs are "
+                 "checked by prover's exact checker only (trust 'certificate')")
+            args.kernel = False
+    store = _store(args)
+    results = []
+    interactive = sys.stderr.isatty() and not args.quiet
+    from .check import Outcome, reusable
+    stored, reused, fresh = {}, [], []
+    for conj in conjectures:
+        try:
+            old = store.record(conj.id)
+        except ProverError:
+            old = None                  # unreadable or malformed: a fresh run replaces it
+        stored[conj.id] = old
+        if old is not None and not args.force and not _same_source(store, old.source,
+                                                                   conj.source):
+            # another file's certificate: overwriting it silently would lose its result
+            errors.append(InputError(
+                f"id '{conj.id}' is already in the store for another source file, "
+                f"{old.source!r}; its certificate is left untouched; give this file "
+                "a distinct id = \"...\", or pass --force to let it take over the id",
+                path=seen.get(conj.id, conj.source), line=conj.id_line, column=conj.id_column))
+            continue
+        if not args.force and reusable(conj, old, args.kernel) and \
+                _still_verifies(old, args, store):
+            reused.append(Outcome(conj, old))
+        else:
+            fresh.append(conj)
+    for exc in errors:
+        _err(f"error: {exc}")
+    total_checked = len(reused) + len(fresh)
+    if reused and (interactive or args.verbose):
+        _err(f"{len(reused)} unchanged since their certificates were made: reused "
+             "(--force recomputes)")
+    reused_ids = {id(o) for o in reused}
+    from .pipeline import Failed
+    for outcome in reused + list(_run_checks(fresh, args, cluster)):
+        if isinstance(outcome, Failed):
+            exc = ProverError(f"{outcome.conjecture.source}: {outcome.message}")
+            _err(f"error: {exc}")
+            errors.append(exc)
+            continue
+        rec = outcome.record
+        old = stored.get(rec.id)
+        if id(outcome) in reused_ids:
+            results.append(outcome)
+            continue
+        if old is not None and old.trust_rank > rec.trust_rank:
+            why = ("was not kernel-checked (run with --kernel)"
+                   if old.trust == "kernel" and rec.verdict == "valid"
+                   else f"ended {rec.verdict}" + (f": {rec.reason}" if rec.reason else ""))
+            _err(f"warning: trust lowered from {old.trust} to {rec.trust or 'none'} "
+                 f"for {rec.id}: the fresh run {why}")
+        try:
+            store.save(rec)
+        except ProverError as exc:
+            _err(f"error: cannot store {rec.id}: {exc}")
+            errors.append(exc)
+        results.append(outcome)
+        if interactive or args.verbose:
+            print(f"[{len(results)}/{total_checked}] {rec.id}: {_verdict_text(rec)} "
+                  f"({outcome.seconds:.1f} s)", file=sys.stderr)
+        for w in outcome.warnings:
+            _err(f"warning: {rec.id}: {w}")
+
+    mismatches = [o for o in results if o.verdict != o.conjecture.expect]
+    shard = args.shard.summary(len(conjectures), found_count, "conjectures") \
+        if args.shard else None
+    if args.json:
+        doc = {"results": [_result_json(o) for o in results], "errors": [str(e) for e in errors]}
+        if args.shard:
+            doc["shard"] = args.shard.to_json(len(conjectures), found_count)
+        print(json.dumps(doc, indent=2, sort_keys=True))
+    elif shard and not results:
+        _out(args, shard)
+    elif results:
+        rows = [[o.record.id, _verdict_text(o.record), o.trust or "-",
+                 "ok" if o.verdict == o.conjecture.expect else f"EXPECTED {o.conjecture.expect}",
+                 f"{o.seconds:.2f}"] for o in results]
+        _out(args, _table(rows, ["id", "verdict", "trust", "expect", "seconds"]))
+        total = sum(o.seconds for o in results)
+        head = f"\n{shard}\n" if shard else "\n"
+        _out(args, f"{head}{len(results)} checked in {total:.1f} s: "
+                   f"{sum(o.verdict == 'valid' for o in results)} valid, "
+                   f"{sum(o.verdict == 'refuted' for o in results)} refuted, "
+                   f"{sum(o.verdict == 'unknown' for o in results)} unknown; "
+                   f"{len(mismatches)} differ from expect; {len(errors)} input errors; "
+                   f"certificates in {args.store}/")
+    if args.junit:
+        from .junit import write_check
+        write_check(args.junit, results, errors)
+    if errors:
+        return 2
+    return 1 if mismatches else 0
+
+
+def _without_case_twins(conjectures, seen, errors) -> list:
+    """Drop (with an error) every conjecture whose id differs from an earlier one's only in
+    case: on macOS and Windows both would be one certificate file."""
+    from .store import case_collisions
+
+    twins = {later: earlier for earlier, later in case_collisions([c.id for c in conjectures])}
+    kept = []
+    for conj in conjectures:
+        if conj.id in twins:
+            other = twins[conj.id]
+            errors.append(InputError(
+                f"id '{conj.id}' differs from '{other}' (used by {seen[other]}) only in "
+                "case; on macOS and Windows they would be one certificate; rename one of "
+                "them or set a distinct id = \"...\"", path=seen.get(conj.id, conj.source),
+                line=conj.id_line, column=conj.id_column))
+            continue
+        kept.append(conj)
+    return kept
+
+
+def _same_source(store, stored_source, source: str) -> bool:
+    """Whether a stored certificate's ``source`` names the file ``source`` (the same file
+    however the path was written, as the store's source_candidates resolve it)."""
+    import os
+    from .store import source_candidates
+
+    if not isinstance(stored_source, str):
+        return False
+    for candidate in source_candidates(store, stored_source):
+        try:
+            if os.path.samefile(candidate, source):
+                return True
+        except (OSError, ValueError):
+            pass
+        if os.path.normpath(os.path.abspath(candidate)) \
+                == os.path.normpath(os.path.abspath(source)):
+            return True
+    return False
+
+
+def _result_json(o) -> dict:
+    c = o.record
+    return {"id": c.id, "source": c.source, "verdict": c.verdict.value,
+            "trust": None if c.trust is None else c.trust.value,
+            "expect": o.conjecture.expect, "matches_expect": o.verdict == o.conjecture.expect,
+            "vacuous": c.vacuous, "reason": c.reason,
+            "seconds": round(o.seconds, 3), "solver_seconds": round(o.solver_seconds, 3),
+            "confirm_seconds": round(o.confirm_seconds, 3),
+            "certify_seconds": round(o.certify_seconds, 3)}
+
+
+def _run_checks(conjectures, args, cluster=None):
+    """Each conjecture in its own worker under its whole budget and memory cap
+    (prover/pipeline.py; with a cluster, that worker runs in a dask task:
+    prover/distributed_run.py); Outcomes, or pipeline.Failed, in input order. With --kernel
+    the Coq proofs of all certificates found are compiled afterwards, here, together (one
+    coqc run per job, a failing proof isolated, accepted texts cached:
+    check.kernel_check_batch)."""
+    from .pipeline import Failed, run_many
+    jobs = min(args.jobs, os.cpu_count() or 1)
+    if cluster is not None:
+        outcomes = list(cluster.check_many(conjectures, timeout=args.timeout,
+                                           memory=args.memory))
+    else:
+        outcomes = list(run_many(conjectures, timeout=args.timeout, kernel=False, jobs=jobs,
+                                 memory=args.memory))
+    if args.kernel:
+        from .check import kernel_check_batch
+        kernel_check_batch([o for o in outcomes if not isinstance(o, Failed)], jobs=jobs)
+    return outcomes
