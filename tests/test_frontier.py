@@ -347,3 +347,47 @@ def test_command_json_emit_and_plot(tmp_path, capsys):
     args.epsilon = "-1"
     with pytest.raises(InputError, match="positive rational"):
         run_command(args)
+
+
+def test_frontier_lists_no_bound_the_others_imply():
+    """informative() keeps the box and every slanted bound the rest does not imply; an
+    independent LP (scipy) decides each implication."""
+    from fractions import Fraction as Fr
+
+    from scipy.optimize import linprog
+
+    from prover.frontier.approximate import informative
+    from prover.frontier.results import Bound
+
+    def bd(a, b, h, claim):
+        return Bound(Fr(a), Fr(b), Fr(h), claim, "z3", "solver")
+
+    box = [bd(1, 0, 1, "s2 <= 1"), bd(-1, 0, 0, "s2 >= 0"), bd(0, 1, Fr(1, 2), "r2 <= 1/2"),
+           bd(0, -1, 0, "r2 >= 0")]
+    slanted = [bd(2, 2, 3, "r2 <= (3 - 2*s2)/2"), bd(1, -1, 1, "r2 >= s2 - 1"),
+               bd(-4, 4, 1, "r2 <= (4*s2 + 1)/4"), bd(-1, 4, 1, "r2 <= (s2 + 1)/4"),
+               bd(32, -96, 33, "r2 >= (32*s2 - 33)/96")]
+    kept = informative(box + slanted)
+    assert [b.claim for b in kept] == [b.claim for b in box] + ["r2 <= (s2 + 1)/4"]
+
+    def implied(b, others):
+        res = linprog([-float(b.a), -float(b.b)], A_ub=[[float(o.a), float(o.b)] for o in others],
+                      b_ub=[float(o.h) for o in others], bounds=[(None, None)] * 2)
+        return res.status == 0 and -res.fun <= float(b.h) + 1e-12
+    for b in kept[4:]:
+        assert not implied(b, [o for o in kept if o is not b])
+    for b in slanted:
+        if b not in kept:
+            assert implied(b, kept)
+
+
+def test_huge_rational_bounds_are_shown_as_short_decimals():
+    from fractions import Fraction as Fr
+
+    from prover.frontier.results import Bound
+    from prover.frontier.text import bound_display
+
+    b = Bound(Fr(-123456789, 987654321), Fr(1), Fr(1, 3), "r2 <= huge", "store:x", "kernel")
+    assert bound_display(b, "s2", "r2") == "r2 <= 0.125*s2 + 0.333333 (approx.)"
+    small = Bound(Fr(-1, 4), Fr(1), Fr(1, 4), "r2 <= (s2 + 1)/4", "z3", "solver")
+    assert bound_display(small, "s2", "r2") == "r2 <= (s2 + 1)/4"

@@ -79,6 +79,7 @@ def _approximate_frontier(inst, ex, ey, x, y, *, reason, store, prove, samples, 
     fr.bounds = _store_bounds(store, inst, ex, ey, x, y)
     if prove:
         fr.bounds += _prove_bounds(inst, ex, ey, x, y, fr.inner, timeout)
+    fr.bounds = informative(fr.bounds)
     fr.outer = _outer_polygon(fr.bounds, fr.inner)
     fr.gap = _hausdorff(fr.outer, fr.inner)
     return fr
@@ -271,6 +272,31 @@ def _prove_bounds(inst, ex, ey, x, y, inner: list[Pt], timeout: float) -> list[B
                 failed = mid
         out.append(Bound(Fraction(a), Fraction(b), found[0], found[1], "z3", "solver"))
     return out
+
+
+def informative(bounds: list[Bound]) -> list[Bound]:
+    """The bounds less every slanted one (a != 0 and b != 0) that the others already
+    imply — the box of the axis bounds, or a sharper slanted bound — decided exactly on
+    the polygon the others cut out; the outer approximation does not change."""
+    kept = list(bounds)
+    # weakest first: a slanted bound far outside the others is dropped before a sharp one
+    for bd in sorted((b for b in bounds if b.a != 0 and b.b != 0),
+                     key=lambda b: -_room(b, [o for o in bounds if o is not b])):
+        others = [o for o in kept if o is not bd]
+        if _room(bd, others) >= 0:
+            kept = others
+    return kept
+
+
+def _room(bd: Bound, others: list[Bound]) -> Fraction:
+    """min over the polygon cut out by ``others`` of h - (a·X + b·Y): >= 0 means the
+    others imply ``bd``; -inf (as -10**12) when they leave the polygon unbounded."""
+    poly = _outer_polygon(others, [])
+    if poly is None:
+        return Fraction(-10 ** 12)
+    if not poly:
+        return Fraction(10 ** 12)            # the others are contradictory: all implied
+    return min(bd.h - (bd.a * p[0] + bd.b * p[1]) for p in poly)
 
 
 def _clip(poly: list[Pt], a, b, h) -> list[Pt]:

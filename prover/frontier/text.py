@@ -47,6 +47,28 @@ def linear_text(c1: Fraction, c0: Fraction, x: str) -> str:
 _FLIP = {"<=": ">=", ">=": "<=", "<": ">", ">": "<", "==": "=="}
 
 
+SHORT_DENOMINATOR = 10 ** 4
+
+
+def bound_display(b, x: str, y: str) -> str:
+    """A proved bound as a person reads it: its claim, or — when its numbers are huge
+    rationals — the same inequality with short decimals (the exact values stay in the
+    JSON and the certificate)."""
+    if all(Fraction(v).denominator <= SHORT_DENOMINATOR and
+           abs(Fraction(v).numerator) < SHORT_DENOMINATOR ** 2 for v in (b.a, b.b, b.h)):
+        return b.claim
+    a, bb, h = Fraction(b.a), Fraction(b.b), Fraction(b.h)
+    if bb != 0:
+        lhs, c1, c0, flip = y, -a / bb, h / bb, bb < 0
+    else:
+        lhs, c1, c0, flip = x, Fraction(0), h / a, a < 0
+    rel = ">=" if flip else "<="
+    if c1 == 0:
+        return f"{lhs} {rel} {float(c0):.6g} (approx.)"
+    sign = "-" if c0 < 0 else "+"
+    return f"{lhs} {rel} {float(c1):.6g}*{x} {sign} {abs(float(c0)):.6g} (approx.)"
+
+
 def inequality_text(a, b, h, x: str, y: str, rel: str = "<=",
                     shift: Fraction = Fraction(0)) -> str:
     """a·X + b·Y REL h solved for Y (for X when b = 0); ``shift`` moves the bound by that
@@ -121,7 +143,8 @@ def describe(fr: Frontier) -> str:
         lines.append(f"Approximate: {len(fr.points)} realized points; inner hull "
                      f"{len(fr.inner)} vertices; {len(fr.bounds)} proved bounds.")
         for b in fr.bounds:
-            lines.append(f"  proved: {b.claim:36} [{b.source}]")
+            lines.append(f"  proved: {bound_display(b, fr.x, fr.y):36} "
+                         f"[trust {b.trust or 'unchecked'}: {b.source}]")
         gap = "unbounded" if fr.gap is None or math.isinf(fr.gap) else f"{fr.gap:.4g}"
         lines.append(f"Distance between the inner and the outer approximation: {gap}")
     for n in fr.notes:
