@@ -109,6 +109,10 @@ def _proof_lines(proof: Proof) -> list[str]:
         lines = [f"Proof:   {kind} certificate over {len(cases)} case(s): a nonnegative "
                  f"combination of the hypotheses and the negated claim{squares} that is "
                  "identically negative — checked exactly by `prover verify`."]
+        if proof.family == "concrete":
+            lines.append("         Its cases are over the model's concrete family (the exact "
+                         "objects, e.g. a polynomial's coefficients), not its relaxation: "
+                         "the claim holds for every member.")
         for n, case in enumerate(cases, 1):
             terms = [f"{p['multiplier']}·" + "·".join(f"g{i}" for i in p["atoms"])
                      for p in case.get("products", [])]

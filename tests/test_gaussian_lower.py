@@ -120,6 +120,9 @@ def test_stored_concrete_proof_verifies_and_tampering_fails(tmp_path, monkeypatc
     assert code == 0, text
     code, text = _run("verify", "--store", "certs")
     assert code == 0 and "over the concrete family's encoding" in text, text
+    code, text = _run("show", "c", "--store", "certs")
+    assert code == 0 and "Its cases are over the model's concrete family" in text, text
+    assert "Trust:   certificate" in text
 
     file = tmp_path / "certs" / "c.json"
     doc = json.loads(file.read_text())
