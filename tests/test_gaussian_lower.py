@@ -7,6 +7,7 @@ quadrature over (X, Y) (exact for these degrees), the minimum by SLSQP on the sl
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 
@@ -42,7 +43,8 @@ def _stats_factory(degree: int):
     return stats
 
 
-def realized_minimum(degree: int, s2: float, starts: int = 30) -> float:
+@functools.lru_cache(maxsize=None)
+def realized_minimum(degree: int, s2: float, starts: int = 12) -> float:
     stats = _stats_factory(degree)
     rng = np.random.default_rng(7)
     best = np.inf
@@ -88,7 +90,7 @@ def eval_fraction(text: str) -> float:
 
 
 def test_interval_of_s2_is_proved(tmp_path):
-    m = min(realized_minimum(8, 0.5), realized_minimum(8, 0.75))
+    m = realized_minimum(8, 0.5)          # the band's minimum is at most this
     path = write_conjecture(tmp_path, "gaussian", f"r2 >= {round(m * 0.95, 6)}",
                             assume=["s2 >= 1/2", "s2 <= 3/4"], params={"degree": 8})
     rec = check(load(path), timeout=60).record

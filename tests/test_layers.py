@@ -72,3 +72,11 @@ def test_no_module_imports_the_package_by_name():
                     node.module.split(".")[0] == "prover":
                 offenders.append(f"{path.relative_to(PKG.parent)}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_no_module_above_600_lines():
+    """Issue 13: one job per module; none grows past 600 lines."""
+    sizes = {str(p.relative_to(PKG.parent)): len(p.read_text().splitlines())
+             for p in PKG.rglob("*.py")}
+    assert sizes and not {p: n for p, n in sizes.items() if n > 600}, \
+        {p: n for p, n in sizes.items() if n > 600}
