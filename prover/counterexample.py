@@ -5,6 +5,7 @@ of the family first; a seeded numeric search that ends in exact points)."""
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 from . import solvers
@@ -101,6 +102,9 @@ def _simplify(conj, instance, values):
     return values
 
 
+MIN_SEARCH_STEP = 0.5      # no search step starts with less than this many seconds left
+
+
 def find_counterexample(conj, instance, problem, first, timeout, primary):
     """Search for an exact counterexample: simplest restrictions of the family first
     (``search_tiers``) with clear margins, then the whole family with margins from large
@@ -111,13 +115,19 @@ def find_counterexample(conj, instance, problem, first, timeout, primary):
     from . import numsearch
 
     model_vars = list(instance.variables)
-    budget = max(2.0, min(10.0, timeout / 4))
+    step = max(2.0, min(10.0, timeout / 4))
+    deadline = time.monotonic() + timeout   # the whole search stays within ``timeout``
+
+    def budget() -> float:
+        return min(step, deadline - time.monotonic())
 
     def numeric():
         # a seeded float search that ends in exact points: equalities re-imposed exactly
+        if budget() < MIN_SEARCH_STEP:
+            return None
         found = numsearch.search(conj, instance,
                                  lambda v: is_counterexample(conj, instance, v),
-                                 seed=0, budget=budget)
+                                 seed=0, budget=budget())
         return (_simplify(conj, instance, found[0]), tried, []) if found else None
 
     tried = []
@@ -129,10 +139,13 @@ def find_counterexample(conj, instance, problem, first, timeout, primary):
     ladders = [(tier, list(MARGINS)) for tier in instance.search_tiers]
     ladders.append(([], list(MARGINS) + [None]))
     for tier, margins in ladders:
+        if budget() < MIN_SEARCH_STEP:
+            break
         texts = [problem.smtlib(search=True, margin=m, extra=tier) for m in margins]
-        results = solvers.solve_until_sat(primary, texts, budget)
+        left = budget()
+        results = solvers.solve_until_sat(primary, texts, left, total=left)
         tried += results
-        if results[-1].result != "sat":
+        if not results or results[-1].result != "sat":
             continue
         for cand in rationalize(results[-1].values, model_vars):
             if is_counterexample(conj, instance, cand):

@@ -139,3 +139,32 @@ def test_stored_concrete_proof_verifies_and_tampering_fails(tmp_path, monkeypatc
     file.write_text(json.dumps(doc))
     code, text = _run("verify", "--store", "certs")
     assert code != 0 and "not PSD" in text, text
+
+
+def test_the_counterexample_search_shares_one_budget(tmp_path, monkeypatch):
+    """Every solver ladder of the search is given only what is left of its budget (it
+    used to give each tier the full step, overrunning a 20 s budget twofold)."""
+    import time as _time
+
+    from prover import counterexample, numsearch, solvers
+
+    path = write_conjecture(tmp_path, "gaussian", "r2 >= 0.23", assume=["s2 == 1/2"],
+                            params={"degree": 3})
+    conj = load(path)
+    inst = conj.instance().concrete
+    calls = []
+
+    def fake_ladder(name, texts, timeout, total=None):
+        calls.append((timeout, total))
+        _time.sleep(min(total, 0.6))              # each ladder spends part of its share
+        return [solvers.SolverResult(name, "v", "unknown", total, "")]
+    monkeypatch.setattr(counterexample.solvers, "solve_until_sat", fake_ladder)
+    monkeypatch.setattr(numsearch, "search", lambda *a, **k: None)
+    values, _, _ = counterexample.find_counterexample(conj, inst, conj.proof_problem("concrete"),
+                                                      None, 2.0, "z3")
+    assert values is None
+    assert calls and all(total is not None and total <= timeout + 1e-9 for timeout, total in calls)
+    # what the ladders were offered never exceeds what was left: the offers shrink
+    offered = [total for _, total in calls]
+    assert offered == sorted(offered, reverse=True) and offered[0] <= 2.0
+    assert len(calls) < len(inst.search_tiers) + 1   # the budget ran out before the last

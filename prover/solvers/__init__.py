@@ -229,11 +229,16 @@ class Portfolio:
             self.cancel(k, reason)
 
 
-def _run_until_sat(name: str, texts: list[str], timeout: float) -> list[dict]:
+def _run_until_sat(name: str, texts: list[str], timeout: float,
+                   total: float | None = None) -> list[dict]:
     answers = []
+    begin = time.perf_counter()
     for text in texts:
         start = time.perf_counter()
-        answer = backend(name).run(text, timeout)
+        left = timeout if total is None else min(timeout, total - (start - begin))
+        if left <= 0.05:
+            break                       # the ladder's whole budget is spent
+        answer = backend(name).run(text, left)
         answer["seconds"] = time.perf_counter() - start
         answers.append(answer)
         if answer["result"] == "sat":
@@ -241,16 +246,18 @@ def _run_until_sat(name: str, texts: list[str], timeout: float) -> list[dict]:
     return answers
 
 
-def solve_until_sat(name: str, texts: list[str], timeout: float) -> list[SolverResult]:
+def solve_until_sat(name: str, texts: list[str], timeout: float,
+                    total: float | None = None) -> list[SolverResult]:
     """Solve ``texts`` in order in one isolated child, stopping at the first sat
-    (one process for a whole counterexample search ladder)."""
+    (one process for a whole counterexample search ladder): each text gets ``timeout``
+    seconds, and the whole ladder at most ``total`` when given."""
     try:
         version = backend(name).version()
     except ImportError as exc:
         return [SolverResult(name, "", "unknown", 0.0, f"{name} is not installed ({exc})")]
     start = time.perf_counter()
-    status, payload = run_isolated(_run_until_sat, (name, texts, timeout),
-                                   timeout * len(texts))
+    status, payload = run_isolated(_run_until_sat, (name, texts, timeout, total),
+                                   timeout * len(texts) if total is None else total + 1.0)
     if status != "ok":
         return [SolverResult(name, version, "unknown", time.perf_counter() - start, str(payload))]
     return [SolverResult(name, version, a["result"], a["seconds"], a.get("reason", ""),
