@@ -339,6 +339,16 @@ def _unknown(cert: Draft, reason: str) -> None:
     cert.set_unknown(reason)
 
 
+def _version_of(name: str) -> str:
+    """The solver's version for the record, also when no call to it was made (a search
+    that ended in the numeric step): an empty version would never match on a re-run,
+    and the result would be recomputed every time."""
+    try:
+        return solvers.backend(name).version()
+    except Exception:
+        return ""
+
+
 def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_result,
             maximize: bool = True):
     _phase("the counterexample search")
@@ -352,7 +362,7 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
                                               primary)
     search_seconds = sum(r.seconds for r in tried)
     out.solver_seconds += search_seconds
-    version = tried[0].version if tried else ""
+    version = tried[0].version if tried else _version_of(primary)
     cert.solvers.append(SolverCall(primary, version, SolverResult.SAT if values
                                    else SolverResult.UNKNOWN, round(search_seconds, 3),
                                    f"counterexample search ({len(tried)} calls)"))

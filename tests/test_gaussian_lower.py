@@ -168,3 +168,18 @@ def test_the_counterexample_search_shares_one_budget(tmp_path, monkeypatch):
     offered = [total for _, total in calls]
     assert offered == sorted(offered, reverse=True) and offered[0] <= 2.0
     assert len(calls) < len(inst.search_tiers) + 1   # the budget ran out before the last
+
+
+def test_a_counterexample_found_by_the_numeric_search_is_reused_byte_for_byte(
+        tmp_path, monkeypatch):
+    """Its record names the solver's version even though no solver call found it, so a
+    re-run on unchanged inputs reuses it (it used to be recomputed every time)."""
+    monkeypatch.chdir(tmp_path)
+    write_conjecture(tmp_path, "gaussian", "r2 >= 0.26", assume=["s2 == 1/2"],
+                     params={"degree": 3}, expect="refuted")
+    assert _run("check", "c.toml", "--store", "certs")[0] == 0
+    first = (tmp_path / "certs" / "c.json").read_bytes()
+    doc = json.loads(first)
+    assert all(call["version"] for call in doc["solvers"]), doc["solvers"]
+    assert _run("check", "c.toml", "--store", "certs")[0] == 0
+    assert (tmp_path / "certs" / "c.json").read_bytes() == first
