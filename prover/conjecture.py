@@ -62,19 +62,23 @@ class Conjecture:
     def instance(self):
         return models.get(self.model).build(self.params)
 
-    def proof_problem(self, family: str | None = None):
-        """The encoding a proof's cases are identities over: the model's proof side, or
-        (``family == "concrete"``) its concrete family — exact, so a proof there is as
-        sound. ValueError when the model has no such family."""
-        from .encode import encode
+    def family_instance(self, family: str | None = None):
+        """The instance a proof's cases are over: the model's proof side (None), or its
+        concrete family ("concrete") — exact, so a proof there is as sound. ValueError
+        when the model has no such family."""
         instance = self.instance()
         if family == "concrete":
             if instance.concrete is None:
                 raise ValueError(f"model '{self.model}' has no concrete family")
-            instance = instance.concrete
-        elif family is not None:
+            return instance.concrete
+        if family is not None:
             raise ValueError(f"unknown proof family {family!r}")
-        return encode(instance, self.claim, self.assume)
+        return instance
+
+    def proof_problem(self, family: str | None = None):
+        """The encoding a proof's cases are identities over (``family_instance``)."""
+        from .encode import encode
+        return encode(self.family_instance(family), self.claim, self.assume)
 
 
 class _Locator:
