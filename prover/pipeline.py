@@ -1,4 +1,4 @@
-"""Checking many conjectures: one worker process per conjecture, each under its budget.
+"""Checking many conjectures: long-lived worker processes, each conjecture under its budget.
 
 ``--timeout S`` bounds a whole conjecture — parse, encoding, case splits, certificate
 search, both solvers, realizer, simulation, the Coq kernel — not one solver call: the
@@ -15,14 +15,17 @@ kills the group as soon as prover itself is gone — also after ``kill -9``, whi
 handler can catch. Solver children additionally ask the kernel for the parent-death
 signal (see ``solvers``).
 
-At most ``min(--jobs, conjectures)`` workers run at once; results come back in input
-order.
+At most ``min(--jobs, conjectures)`` workers run at once, each forked once and sent
+conjecture after conjecture (with the solver pool it keeps, see ``solvers.pool``): a
+worker is replaced only after a budget kill, a crash or an error. Results come back in
+input order.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -101,39 +104,57 @@ def kill_group(proc) -> None:
     proc.join(2)
 
 
-def _worker(conj, timeout, kernel, memory, conn, parent) -> None:
+def _serve(conn, memory, parent) -> None:
+    """A long-lived worker: checks each conjecture it is sent, one at a time, until its
+    connection closes (or it is killed, with its process group, on a budget overrun)."""
     isolate(memory, parent)
     from . import check as check_module
 
     check_module.PHASE_HOOK = lambda phase: conn.send(("phase", phase))
-    try:
-        out = check_module.check(conj, timeout=timeout, kernel=kernel)
-        conn.send(("done", out))
-    except MemoryError:
-        conn.send(("error", "out of memory (the worker's --memory cap)"))
-    except BaseException as exc:        # report, never crash the batch
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
+    while True:
+        try:
+            message = conn.recv_bytes()
+        except (EOFError, OSError):
+            os._exit(0)
+        try:
+            conj, timeout, kernel = pickle.loads(message)
+            out = check_module.check(conj, timeout=timeout, kernel=kernel)
+            conn.send(("done", out))
+        except MemoryError:
+            conn.send(("error", "out of memory (the worker's --memory cap)"))
+        except BaseException as exc:        # report, never crash the batch
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class _Worker:
+    """A worker process, forked once and reused for conjecture after conjecture (its
+    solver pool with it), replaced only when a budget kill or a failure ends it."""
+
+    def __init__(self, memory):
+        ctx = multiprocessing.get_context("fork")
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_serve, args=(child, memory, os.getpid()))
+        self.proc.start()
+        child.close()
+        self.job: _Running | None = None
+
+    def kill(self) -> None:
+        kill_group(self.proc)
+        self.conn.close()
 
 
 class _Running:
-    def __init__(self, index, conj, timeout, kernel, memory):
-        ctx = multiprocessing.get_context("fork")
+    """One conjecture being checked by a worker, under its budget."""
+
+    def __init__(self, index, conj, timeout, kernel, worker: _Worker):
         self.index, self.conj = index, conj
         self.seconds = budget(conj, timeout)
         self.started = time.monotonic()
         self.deadline = self.started + hard_limit(self.seconds)
         self.phase = "start"
-        self.conn, child = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_worker, args=(conj, timeout, kernel, memory, child,
-                                                      os.getpid()))
-        self.proc.start()
-        child.close()
-
-    def kill(self) -> None:
-        kill_group(self.proc)
-        self.conn.close()
+        self.worker = worker
+        worker.job = self
+        worker.conn.send_bytes(pickle.dumps((conj, timeout, kernel)))
 
 
 class Failed:
@@ -170,21 +191,45 @@ def run_many(conjectures, *, timeout: float | None = None, kernel: bool = False,
 
     solvers.preload()
     todo = deque(enumerate(conjectures))
-    running: dict[object, _Running] = {}
+    idle: list[_Worker] = []
+    running: dict[object, _Worker] = {}
     done: dict[int, object] = {}
     emitted = 0
     jobs = max(1, min(jobs, len(conjectures) or 1))
+
+    def start(index, conj) -> None:
+        for attempt in range(2):
+            worker = idle.pop() if idle and not attempt else _Worker(memory)
+            try:
+                _Running(index, conj, timeout, kernel, worker)
+            except (BrokenPipeError, OSError):      # died while idle: a fresh one
+                worker.kill()
+                continue
+            running[worker.conn] = worker
+            return
+        done[index] = _unknown(conj, "no worker process could be started", timeout,
+                               "start")
+
+    def retire(worker: _Worker, reuse: bool) -> None:
+        del running[worker.conn]
+        worker.job = None
+        if reuse and worker.proc.is_alive():
+            idle.append(worker)
+        else:
+            worker.kill()
+
     try:
         while todo or running:
             while todo and len(running) < jobs:
-                index, conj = todo.popleft()
-                job = _Running(index, conj, timeout, kernel, memory)
-                running[job.conn] = job
+                start(*todo.popleft())
+            if not running:
+                continue
             now = time.monotonic()
-            ready = wait(list(running), timeout=max(0.0, min(j.deadline for j in
-                                                             running.values()) - now))
+            ready = wait(list(running), timeout=max(0.0, min(
+                w.job.deadline for w in running.values()) - now))
             for conn in ready:
-                job = running[conn]
+                worker = running[conn]
+                job = worker.job
                 try:
                     kind, payload = conn.recv()
                 except (EOFError, OSError):
@@ -192,8 +237,7 @@ def run_many(conjectures, *, timeout: float | None = None, kernel: bool = False,
                 if kind == "phase":
                     job.phase = payload
                     continue
-                del running[conn]
-                job.kill()
+                retire(worker, reuse=kind == "done")
                 if kind == "done":
                     done[job.index] = payload
                 elif kind == "error":
@@ -201,17 +245,17 @@ def run_many(conjectures, *, timeout: float | None = None, kernel: bool = False,
                                                f"{job.phase}: {payload}", timeout, job.phase,
                                                time.monotonic() - job.started)
                 else:
-                    code = job.proc.exitcode
+                    code = worker.proc.exitcode
                     done[job.index] = _unknown(
                         job.conj, f"the worker died during {job.phase} (exit code {code}"
                         + (", killed: out of memory?" if code in (-9, 137) else "")
                         + "); try a larger --memory or a smaller problem", timeout,
                         job.phase, time.monotonic() - job.started)
             now = time.monotonic()
-            for conn, job in list(running.items()):
+            for conn, worker in list(running.items()):
+                job = worker.job
                 if now >= job.deadline:
-                    del running[conn]
-                    job.kill()
+                    retire(worker, reuse=False)
                     done[job.index] = _unknown(
                         job.conj, f"the conjecture's budget of {job.seconds:g} s (--timeout) "
                         f"ran out during {job.phase}; try a longer --timeout, a smaller "
@@ -221,5 +265,5 @@ def run_many(conjectures, *, timeout: float | None = None, kernel: bool = False,
                 yield done.pop(emitted)
                 emitted += 1
     finally:
-        for job in running.values():
-            job.kill()
+        for worker in list(running.values()) + idle:
+            worker.kill()

@@ -68,6 +68,9 @@ class Poly:
     def __setattr__(self, key, value):  # immutability: polynomials are dictionary keys
         raise AttributeError("Poly is immutable")
 
+    def __reduce__(self):       # pickled by its terms (tasks sent to pooled workers)
+        return (Poly, (self.terms,))
+
     # construction -------------------------------------------------------------------
     @staticmethod
     def const(c) -> "Poly":

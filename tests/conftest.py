@@ -32,3 +32,15 @@ def pytest_collection_modifyitems(config, items):
         if fixtures & SLOW_FIXTURES.get(name, set()) or \
                 item.originalname in SLOW_TESTS.get(name, set()):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_solver_workers():
+    """Pooled solver workers are forked lazily and reused: start and end each test with
+    none, so the workers a test uses are forked after its own monkeypatches (as in
+    production, where nothing is patched)."""
+    from prover.solvers import pool
+
+    pool.shutdown()
+    yield
+    pool.shutdown()

@@ -2,19 +2,18 @@
 
 Each backend reads the problem as SMT-LIB 2 text (so no solver object ever leaves its
 backend) and answers ``sat`` with a model, ``unsat``, or ``unknown`` with a reason. Every
-call runs in a forked child process with a memory cap and a hard deadline: a solver
-crash, hang or memory blow-up costs one conjecture, never the batch.
+call runs in a long-lived worker process (``pool``: forked once, reused) with a memory
+cap and a hard deadline: a solver crash, hang or memory blow-up costs one call, never
+the batch.
 """
 
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 import time
 from dataclasses import dataclass, field
 
 BACKENDS = {"z3": "prover.solvers.z3_backend", "cvc5": "prover.solvers.cvc5_backend"}
-MEMORY_LIMIT = 6 * 1024 ** 3
 
 
 @dataclass
@@ -39,78 +38,20 @@ def available(name: str) -> bool:
         return False
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (no orphaned solvers, even
-    after kill -9 of prover); a no-op elsewhere."""
-    try:
-        import ctypes
-        import signal
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)      # PR_SET_PDEATHSIG
-    except (OSError, AttributeError, ImportError):
-        pass
-    import os
-    if os.getppid() != parent:                      # the parent died before prctl
-        os._exit(1)
+from .pool import MEMORY_LIMIT, die_with_parent as _die_with_parent, submit  # noqa: F401,E402
 
 
-def _child(func, args, conn, parent=None) -> None:
-    if parent is not None:
-        _die_with_parent(parent)
-    try:
-        import resource
-        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-        cap = MEMORY_LIMIT if soft == resource.RLIM_INFINITY else min(soft, MEMORY_LIMIT)
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))   # never above the worker's
-    except (ImportError, ValueError, OSError):
-        pass
-    try:
-        conn.send(("ok", func(*args)))
-    except MemoryError:
-        conn.send(("error", "out of memory"))
-    except BaseException as exc:  # report, never crash the batch
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
-
-
-class _Job:
-    """A function running in a forked child with a memory cap and a hard deadline."""
-
-    def __init__(self, func, args: tuple, timeout: float):
-        ctx = multiprocessing.get_context("fork")
-        self.timeout = timeout
-        self.deadline = time.monotonic() + timeout + 5
-        self.conn, child = ctx.Pipe(duplex=False)
-        import os
-        self.proc = ctx.Process(target=_child, args=(func, args, child, os.getpid()),
-                                daemon=True)
-        self.proc.start()
-        child.close()
-
-    def result(self) -> tuple[str, object]:
-        outcome = None
-        if self.conn.poll(max(0.0, self.deadline - time.monotonic())):
-            try:
-                outcome = self.conn.recv()
-            except EOFError:
-                outcome = None
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(1)
-        self.conn.close()
-        if outcome is None:
-            if self.proc.exitcode in (None, -9, 0):
-                return "timeout", f"timeout after {self.timeout:g} s"
-            return "error", f"process died (exit code {self.proc.exitcode})"
-        return outcome
+def _Job(func, args: tuple, timeout: float):
+    """A function running in a pooled worker with a memory cap and a hard deadline."""
+    return submit(func, args, timeout)
 
 
 def run_isolated(func, args: tuple, timeout: float) -> tuple[str, object]:
-    """Run ``func(*args)`` in a forked child with a memory cap and a hard deadline.
+    """Run ``func(*args)`` in a long-lived worker process (see ``pool``) with a memory
+    cap and a hard deadline.
 
     Returns ("ok", result), ("error", message) or ("timeout", message)."""
-    return _Job(func, args, timeout).result()
+    return submit(func, args, timeout).result()
 
 
 def _run_backend(name: str, text: str, timeout: float) -> dict:
@@ -217,10 +158,7 @@ class Portfolio:
         if k not in self._jobs:
             return
         name, version, job, start = self._jobs.pop(k)
-        if job.proc.is_alive():
-            job.proc.kill()
-        job.proc.join(1)
-        job.conn.close()
+        job.cancel()
         self.results[k] = SolverResult(name, version, "cancelled",
                                        time.perf_counter() - start, reason)
 

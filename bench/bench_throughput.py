@@ -1,0 +1,128 @@
+"""Benchmark: throughput of `prover check` beside raw Z3, measured in the same run.
+
+1. A generated corpus of N simple twins conjectures (default 50; ``--n 500`` for the
+   large one): `prover check` with --jobs 1 and --jobs 2 (fresh stores), amortized
+   seconds per conjecture, against the raw `z3` binary run once per conjecture on the
+   very SMT-LIB text prover encodes (the vacuity check and the negated claim, as prover
+   asks), sequentially.
+2. The main job, `prover check --kernel` on the bundled corpus: cold (--force, a copy
+   of the store) and warm (unchanged inputs, the store as committed).
+
+    python bench/bench_throughput.py [--n N] [--skip-main]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from prover.conjecture import load  # noqa: E402
+from prover.encode import encode  # noqa: E402
+
+CLAIMS = ["h2 <= {c}*rDZ", "h2 >= {c}*rDZ", "rDZ <= {c}*rMZ", "s2 >= {c}*rDZ - rMZ",
+          "rMZ - rDZ <= {c}", "h2 >= {c}*(rMZ - rDZ)"]
+
+
+def corpus(directory: Path, n: int) -> list[Path]:
+    files = []
+    for k in range(n):
+        c = Fraction(k % 9 + 1, 3) if k % 2 else Fraction(k % 7 + 2, 2)
+        claim = CLAIMS[k % len(CLAIMS)].format(c=f"{c.numerator}/{c.denominator}")
+        path = directory / f"c{k:04d}.toml"
+        path.write_text(f'model = "twins"\nclaim = "{claim}"\n[params]\nmax_order = '
+                        f'{1 + k % 2}\n')
+        files.append(path)
+    return files
+
+
+def prover(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "prover", *args], cwd=ROOT, capture_output=True,
+                   check=False)
+    return time.perf_counter() - start
+
+
+def z3_binary() -> str | None:
+    """The z3 executable itself (a pyenv shim would add a shell's start-up to each call)."""
+    found = shutil.which("z3")
+    if found and "shims" in found:
+        try:
+            found = subprocess.run(["pyenv", "which", "z3"], capture_output=True, text=True,
+                                   check=True).stdout.strip() or found
+        except (OSError, subprocess.CalledProcessError):
+            pass
+    return found
+
+
+def raw_z3(binary: str, texts: list[str]) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for k, text in enumerate(texts):
+            p = Path(tmp) / f"{k}.smt2"
+            p.write_text(text)
+            paths.append(p)
+        start = time.perf_counter()
+        for p in paths:
+            subprocess.run([binary, "-T:60", str(p)], capture_output=True, check=False)
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=50)
+    ap.add_argument("--skip-main", action="store_true")
+    args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "c").mkdir()
+        files = corpus(tmp / "c", args.n)
+        times = {}
+        for jobs in (1, 2):
+            store = tmp / f"store{jobs}"
+            times[jobs] = prover(["check", "-q", "--jobs", str(jobs), "--store", str(store),
+                                  str(tmp / "c")])
+        texts = []
+        for f in files:
+            conj = load(f)
+            problem = encode(conj.instance(), conj.claim, conj.assume)
+            texts += [problem.smtlib(negated=False), problem.smtlib()]
+        binary = z3_binary()
+        if binary:
+            raw = raw_z3(binary, texts)
+            raw_line = f"{raw:.2f} s ({raw / args.n:.3f} s per conjecture, 2 calls each)"
+        else:
+            raw = None
+            raw_line = "z3 binary not found (apt-get install z3)"
+        n = args.n
+        print(f"\n{n} generated twins conjectures (max_order 1-2):")
+        print(f"  prover check --jobs 1: {times[1]:.2f} s  ({times[1] / n:.3f} s per conjecture)")
+        print(f"  prover check --jobs 2: {times[2]:.2f} s  ({times[2] / n:.3f} s per "
+              f"conjecture), speed-up {times[1] / times[2]:.2f}x")
+        print(f"  raw z3 binary, same SMT-LIB, sequential: {raw_line}")
+        if raw:
+            print(f"  ratio prover (--jobs 2, amortized) / raw z3: {times[2] / raw:.2f}x; "
+                  f"(--jobs 1): {times[1] / raw:.2f}x")
+        if args.skip_main:
+            return
+        store = tmp / "main-store"
+        shutil.copytree(ROOT / "certificates", store)
+        cold = prover(["check", "-q", "--kernel", "--force", "--store", str(store)])
+        warm = prover(["check", "-q", "--kernel", "--store", str(store)])
+        print(f"\nmain job, prover check --kernel on the bundled corpus:")
+        print(f"  cold (--force): {cold:.2f} s")
+        print(f"  warm (unchanged inputs): {warm:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

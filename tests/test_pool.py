@@ -1,0 +1,102 @@
+"""Long-lived workers (prover/solvers/pool.py, prover/pipeline.py): reused across calls
+and conjectures, replaced after a timeout, a crash or a cancellation."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from prover import solvers
+from prover.cli import main
+from prover.solvers import pool
+
+VALID = 'model = "twins"\nclaim = "h2 <= 2*rDZ"\n[params]\nmax_order = 1\n'
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_worker_serves_many_calls():
+    answers = {solvers.run_isolated(os.getpid, (), 10) for _ in range(5)}
+    assert len(answers) == 1
+    ((status, pid),) = answers
+    assert status == "ok" and pid != os.getpid() and _alive(pid)
+
+
+def test_an_overrun_kills_the_worker_and_the_next_call_gets_a_fresh_one():
+    task = pool.submit(time.sleep, (3600,), 0.1)
+    hung = task.worker.proc.pid
+    task.deadline = time.monotonic() + 0.2          # not the usual 5 s grace
+    assert task.result() == ("timeout", "timeout after 0.1 s")
+    assert not _alive(hung)
+    status, fresh = solvers.run_isolated(os.getpid, (), 10)
+    assert status == "ok" and fresh != hung
+
+
+def test_a_crashed_worker_is_an_error_and_is_replaced():
+    status, before = solvers.run_isolated(os.getpid, (), 10)
+    status, message = solvers.run_isolated(os._exit, (3,), 10)
+    assert (status, message) == ("error", "process died (exit code 3)")
+    status, after = solvers.run_isolated(os.getpid, (), 10)
+    assert status == "ok" and after != before and not _alive(before)
+
+
+def test_an_exception_is_reported_and_the_worker_kept():
+    status, before = solvers.run_isolated(os.getpid, (), 10)
+    assert solvers.run_isolated(int, ("x",), 10) == (
+        "error", "ValueError: invalid literal for int() with base 10: 'x'")
+    assert solvers.run_isolated(os.getpid, (), 10) == ("ok", before)
+
+
+def test_a_cancelled_call_past_its_grace_is_killed():
+    task = pool.submit(time.sleep, (3600,), 60)
+    pid = task.worker.proc.pid
+    task.cancel()
+    time.sleep(pool.CANCEL_GRACE + 0.1)
+    pool.pool().reap()
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def test_a_cancelled_call_that_ends_in_its_grace_keeps_its_worker():
+    task = pool.submit(time.sleep, (0.05,), 60)
+    pid = task.worker.proc.pid
+    task.cancel()
+    time.sleep(0.15)
+    assert solvers.run_isolated(os.getpid, (), 10) == ("ok", pid)
+
+
+def test_unpicklable_tasks_run_in_a_worker_forked_for_them():
+    secret = object()
+    assert solvers.run_isolated(lambda: id(secret), (), 10) == ("ok", id(secret))
+
+
+def test_one_conjecture_worker_checks_a_whole_batch(tmp_path, monkeypatch, capsys):
+    import prover.pipeline as pipeline
+
+    (tmp_path / "conjectures").mkdir()
+    for k in range(3):
+        (tmp_path / "conjectures" / f"c{k}.toml").write_text(VALID)
+    monkeypatch.chdir(tmp_path)
+    forked = []
+    real = pipeline._Worker.__init__
+
+    def counting(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        forked.append(self.proc.pid)
+
+    monkeypatch.setattr(pipeline._Worker, "__init__", counting)
+    assert main(["check", "-q", "--jobs", "1"]) == 0
+    assert len(forked) == 1
+    assert len(list((tmp_path / "certificates").rglob("*.json"))) == 3
+    assert not _alive(forked[0])            # closed with the batch
