@@ -22,6 +22,14 @@ import copy
 import os
 import sys
 
+# One BLAS thread per process unless the user says otherwise: prover's matrices are small,
+# and parallelism comes from --jobs (each worker a process) and the solver pool. Threaded
+# BLAS in every worker oversubscribed the cores: on 2 cores, 50 twins conjectures took
+# 6.5 s (--jobs 1) and 5.1 s (--jobs 2) with it, 5.3 s and 3.5 s without
+# (bench/bench_throughput.py). Set before numpy is first imported (it is imported lazily).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 from ._version import __version__
 from .cli_check import cmd_check
 from .cli_commands import (cmd_bounds, cmd_export, cmd_frontier, cmd_list, cmd_models,

@@ -7,7 +7,14 @@ lives here, in one place, rather than as scattered decorators."""
 
 from __future__ import annotations
 
-import pytest
+import os
+
+# as the command line does (prover/cli.py): one BLAS thread per process, since the
+# tests run on ``-n 2`` xdist workers and check in pooled worker processes
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import pytest  # noqa: E402
 
 SLOW_FIXTURES = {
     "test_export.py": {"checked", "coq", "coqc_runs"},   # a check batch, then coqc on it

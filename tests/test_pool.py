@@ -100,3 +100,18 @@ def test_one_conjecture_worker_checks_a_whole_batch(tmp_path, monkeypatch, capsy
     assert len(forked) == 1
     assert len(list((tmp_path / "certificates").rglob("*.json"))) == 3
     assert not _alive(forked[0])            # closed with the batch
+
+
+def test_the_command_line_asks_for_one_blas_thread_unless_told_otherwise():
+    import subprocess
+    import sys
+
+    code = "import os; import prover.cli; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "1"
+    env["OPENBLAS_NUM_THREADS"] = "3"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "3"
