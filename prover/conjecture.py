@@ -21,7 +21,7 @@ from . import expr as E
 from . import models
 from .errors import ExprError, InputError
 from .limits import (MAX_ASSUMPTIONS, MAX_CONJECTURE_BYTES, MAX_TIMEOUT, FileRefused,
-                     file_kind, read_regular_file)
+                     file_kind, read_regular_file, walk_entries)
 
 KEYS = ("id", "title", "model", "claim", "assume", "expect", "timeout", "params")
 EXPECTS = ("valid", "refuted", "unknown")
@@ -467,40 +467,30 @@ def _walk_toml(root: Path) -> tuple[list[Path], list[InputError]]:
     directory is reported, never opened."""
     files: list[Path] = []
     refused: list[InputError] = []
-    stack = [str(root)]
-    while stack:
-        directory = stack.pop()
-        try:
-            with os.scandir(directory) as it:
-                entries = list(it)
-        except OSError as exc:
-            refused.append(InputError(f"cannot list directory: {exc.strerror or exc}; "
-                                      "check its permissions", path=directory))
+    for entry, failure in walk_entries(root):
+        if failure is not None:
+            refused.append(InputError(f"{failure}; check its permissions", path=entry))
             continue
-        for entry in entries:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                    continue
-                if not entry.name.endswith(".toml"):
-                    continue
-                if entry.is_file():             # follows a link to a regular file
-                    files.append(Path(entry.path))
-                    continue
-                mode = os.stat(entry.path).st_mode if not entry.is_symlink() or \
-                    os.path.exists(entry.path) else None
-            except OSError as exc:
-                refused.append(InputError(f"cannot read: {exc.strerror or exc}",
-                                          path=entry.path))
+        try:
+            if not entry.name.endswith(".toml"):
                 continue
-            if mode is None:
-                what = "is a symbolic link to nothing (dangling)"
-            elif entry.is_symlink() and stat.S_ISDIR(mode):
-                what = "is a symbolic link to a directory, which is not followed"
-            else:
-                what = f"is {file_kind(mode)}, not a regular file; only regular files " \
-                       "are read"
-            refused.append(InputError(what, path=entry.path))
+            if entry.is_file():                 # follows a link to a regular file
+                files.append(Path(entry.path))
+                continue
+            mode = os.stat(entry.path).st_mode if not entry.is_symlink() or \
+                os.path.exists(entry.path) else None
+        except OSError as exc:
+            refused.append(InputError(f"cannot read: {exc.strerror or exc}",
+                                      path=entry.path))
+            continue
+        if mode is None:
+            what = "is a symbolic link to nothing (dangling)"
+        elif entry.is_symlink() and stat.S_ISDIR(mode):
+            what = "is a symbolic link to a directory, which is not followed"
+        else:
+            what = f"is {file_kind(mode)}, not a regular file; only regular files " \
+                   "are read"
+        refused.append(InputError(what, path=entry.path))
     files.sort()
     refused.sort(key=lambda e: e.path or "")
     return files, refused

@@ -152,3 +152,33 @@ def read_regular_file(path, cap: int, *, dir_fd: int | None = None,
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def walk_entries(root, *, skip_hidden: bool = False):
+    """Every entry below ``root`` that is not a directory it enters, as
+    ``(entry, None)``, and every directory that could not be listed, as
+    ``(path, reason)``. Iterative (a tree nested thousands deep is fine) and never
+    entering a symlinked directory (no loops, no escapes): a link is yielded as an entry
+    for the caller to judge. ``skip_hidden``: names starting with '.' are neither
+    yielded nor entered. One walk for the conjecture tree and the certificate store."""
+    stack = [str(root)]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                listing = list(it)
+        except OSError as exc:
+            yield directory, f"cannot list directory: {exc.strerror or exc}"
+            continue
+        for entry in listing:
+            if skip_hidden and entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False              # the caller's own stat reports why
+            if is_dir:
+                stack.append(entry.path)
+            else:
+                yield entry, None
+

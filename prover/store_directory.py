@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import InputError, MalformedCertificate, StoreError
-from .limits import MAX_CERTIFICATE_BYTES, FileRefused, file_kind, read_regular_file
+from .limits import (MAX_CERTIFICATE_BYTES, FileRefused, file_kind, read_regular_file,
+                     walk_entries)
 from .store_base import Store
 from .store_ids import _SUFFIX, validate_id
 from .store_text import BadEntry, _Unreadable, _doc_id, _document, _parse_entry, dumps
@@ -318,50 +319,37 @@ class DirectoryStore(Store):
         problems: list[tuple[str, str, str]] = []
         if not os.path.lexists(self.root):
             return found, misnamed, problems
-        stack = [str(self.root)]
-        while stack:
-            directory = stack.pop()
-            try:
-                with os.scandir(directory) as it:
-                    listing = list(it)
-            except OSError as exc:
-                problems.append((self._relative(directory), directory,
-                                 f"cannot list directory: {exc.strerror or exc}"))
+        for entry, failure in walk_entries(self.root, skip_hidden=True):
+            if failure is not None:
+                problems.append((self._relative(entry), entry, failure))
                 continue
-            for entry in listing:
-                if entry.name.startswith("."):
-                    continue
-                try:
-                    is_link = entry.is_symlink()
-                    is_dir = not is_link and entry.is_dir(follow_symlinks=False)
-                    is_file = not is_link and entry.is_file(follow_symlinks=False)
-                    mode = entry.stat(follow_symlinks=False).st_mode
-                except OSError as exc:
-                    problems.append((self._relative(entry.path), entry.path,
-                                     f"cannot read: {exc.strerror or exc}"))
-                    continue
-                if is_dir:
-                    stack.append(entry.path)
-                    continue
-                json_name = entry.name.endswith(_SUFFIX)
-                name = self._relative(entry.path)
-                if json_name:
-                    name = name[: -len(_SUFFIX)]
-                if is_link and (json_name or os.path.isdir(entry.path)):
-                    misnamed.append((name, entry.path, "is a symbolic link; the store "
-                                     "never follows links (replace it by the file itself)"))
-                    continue
-                if not json_name:
-                    continue
-                if not is_file:
-                    misnamed.append((name, entry.path, f"is {file_kind(mode)}, not a "
-                                     "regular file; only regular files are read"))
-                    continue
-                try:
-                    found.append(validate_id(name))
-                except InputError as exc:
-                    misnamed.append((name, entry.path, f"file name is not a valid id: "
-                                     f"{exc.message.split(': ', 1)[-1]}"))
+            try:
+                is_link = entry.is_symlink()
+                is_file = not is_link and entry.is_file(follow_symlinks=False)
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as exc:
+                problems.append((self._relative(entry.path), entry.path,
+                                 f"cannot read: {exc.strerror or exc}"))
+                continue
+            json_name = entry.name.endswith(_SUFFIX)
+            name = self._relative(entry.path)
+            if json_name:
+                name = name[: -len(_SUFFIX)]
+            if is_link and (json_name or os.path.isdir(entry.path)):
+                misnamed.append((name, entry.path, "is a symbolic link; the store "
+                                 "never follows links (replace it by the file itself)"))
+                continue
+            if not json_name:
+                continue
+            if not is_file:
+                misnamed.append((name, entry.path, f"is {file_kind(mode)}, not a "
+                                 "regular file; only regular files are read"))
+                continue
+            try:
+                found.append(validate_id(name))
+            except InputError as exc:
+                misnamed.append((name, entry.path, f"file name is not a valid id: "
+                                 f"{exc.message.split(': ', 1)[-1]}"))
         found.sort()
         return found, misnamed, problems
 
