@@ -310,7 +310,7 @@ class _Writer:
             f"  assert (K_{n} : {written} <-> {pos}) by "
             f"(apply ({lemma} _ _ _ _ Dp_{n} L_{n})).",
             f"  assert (Kn_{n} : ~ {written} <-> {neg}) by "
-            f"(apply ({nlemma} _ _ _ _ _ Dp_{n} L_{n}); ring).",
+            f"(apply ({nlemma} _ _ _ _ _ Dp_{n} L_{n}); lra).",
             f"  assert (Dc_{n} : {written} \\/ ~ {written}) by (destruct (Rtotal_order "
             f"({self.poly(atom.poly)}) 0) as [Hc|[Hc|Hc]]; first [left; apply K_{n}; lra | "
             f"right; apply Kn_{n}; first [lra | left; lra | right; lra]]).",
