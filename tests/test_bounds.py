@@ -270,6 +270,16 @@ def test_input_errors_exit_2_with_one_line(capsys, argv, message):
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("where", ["target", "given"])
+def test_hostile_expression_is_parsed_never_run(capsys, tmp_path, where):
+    sentinel = tmp_path / "ran"
+    text = f"__import__('os').system('touch {sentinel}')"
+    argv = [text] if where == "target" else ["h2", "--given", f"{text}=0.5"]
+    code, _, err = run(capsys, "bounds", "twins", *argv)
+    assert code == 2 and not sentinel.exists()
+    assert err == f'error: {where} "{text}": unexpected character "\'"\n'
+
+
 def test_unsupported_model_says_which_are(capsys):
     code, _, err = run(capsys, "bounds", "general", "r2", "--given", "s2=0.5")
     assert code == 2

@@ -39,7 +39,7 @@ from typing import Any, Iterable, Mapping
 from ..errors import InputError
 from .certificates import _certify
 from .infeasible import _infeasibility_reason
-from .problem import SUPPORTED, _end, _linear_fractional, _parse_expr, _problem, _solve
+from .problem import SUPPORTED, _end, _linear_fractional, _problem, _read_statistic, _solve
 from .results import BoundsResult, End, Given, TargetBounds
 from .spec import parse_given, parse_spec
 from .witness import _check_witness, _realize
@@ -97,7 +97,7 @@ def bounds(model: str, given: Mapping[str, Any] | None = None,
     texts = [t.strip() if isinstance(t, str) else t for t in targets]
     target_forms = []
     for t in texts:
-        e = _parse_expr(inst, t, "target")
+        e = _read_statistic(inst, t, "target")
         target_forms.append((t, e, *_linear_fractional(inst, e, t, "target", pr.comps,
                                                        pr.strict)))
     result = BoundsResult(m.name, params, givens, True, [])

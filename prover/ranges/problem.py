@@ -69,7 +69,9 @@ def _vector(p: Poly, comps: list[str]) -> list[Fraction] | None:
     return [out[k] for k in comps]
 
 
-def _parse_expr(inst, text: str, what: str) -> E.Expr:
+def _read_statistic(inst, text: str, what: str) -> E.Expr:
+    """``text`` (a --given name or a target, untrusted) read by prover's own expression
+    parser: nothing is evaluated; InputError says what is valid."""
     return inst.parse_expression(text, what, examples=4)
 
 
@@ -105,7 +107,7 @@ def _problem(inst, givens: list[Given]) -> _Problem:
     strict = _supported(inst)
     out = _Problem(inst, comps, strict, [], [], [], [], [])
     for gi, g in enumerate(givens):
-        e = _parse_expr(inst, g.name, "given")
+        e = _read_statistic(inst, g.name, "given")
         num, den = _linear_fractional(inst, e, g.name, "given", comps, strict)
         out.givens.append((g, e, num, den))
         if g.lo == g.hi:
