@@ -12,9 +12,11 @@ One module per job, data flowing one way (each imports only those above it):
     geometry     exact convex hulls and faces
     linear       the linear-fractional structure of the axes (when the region is exact)
     exact        the exact frontier: attainment, witnesses checked exactly
+    theorem      an exact frontier from a model's region theorem, every piece re-checked
     sampler      realizing points of a model instance (numpy to search, exact to keep)
     approximate  inner and outer approximations, proved bounds
-    region       frontier(): exact when it can be, else approximate
+    region       frontier(): a model's re-checked theorem, else exact when it can be, else
+                 approximate
     emit         conjectures that pin a frontier down, as conjecture files
     command      `prover frontier` (run_command, parse_params); draws through prover.plot
     pictures     each model's standard pictures (plot_model_frontiers; the site's plots)
@@ -24,6 +26,12 @@ one common denominator — X = a·v / b·v and Y = c·v / b·v, as ``rDZ/rMZ`` =
 ``s2`` = VA/V_G are in ``twins``, or ``s2``, ``r2`` in ``multilinear`` — the closure of
 the region is a convex hull of per-component points plus a cone (``linear``); vertices
 and edges are exact and marked attained or only approached (``exact``).
+
+THEOREM CASE. A model may state the region of two statistics as a theorem
+(``Model.region``: a rectangle, its sides as claims, a parametric family of real members
+reaching every point); ``theorem`` replays a certificate for every side with the
+trusted checker, checks the family's identities exactly and re-measures every witness,
+and reports the region exact only if all of it checks (``general``'s (s2, r2)).
 
 APPROXIMATE CASE. Otherwise: an inner approximation from realized points and an outer one
 from proved half-planes, with the distance between the two (``approximate``).

@@ -27,6 +27,10 @@ def frontier(model_name: str, x: str, y: str, params: dict | None = None, *,
     inst = model.build(params)
     ex, ey = _parse_axis(inst, x, "X"), _parse_axis(inst, y, "Y")
     x, y = x.strip(), y.strip()
+    fr, why_not = _from_theorem(model, inst, x, y, timeout or 10.0)
+    if fr is not None:
+        fr.seconds = time.perf_counter() - start
+        return fr
     lf = _linear_fractional(inst, ex, ey)
     if isinstance(lf, _LinearFractional) and (lf.rays and _degenerate_with_rays(lf)):
         lf = "the region is a half-line or line (degenerate and unbounded)"
@@ -36,8 +40,24 @@ def frontier(model_name: str, x: str, y: str, params: dict | None = None, *,
         fr = _approximate_frontier(inst, ex, ey, x, y, reason=lf, store=store, prove=prove,
                                    samples=samples, directions=directions,
                                    timeout=timeout or 10.0, seed=seed)
+    if why_not:
+        fr.notes.insert(0, why_not)
     fr.seconds = time.perf_counter() - start
     return fr
+
+
+def _from_theorem(model, inst, x: str, y: str, timeout: float):
+    """(the exact frontier of the model's region theorem for (x, y), re-checked here by
+    ``theorem``, or None; why not, or ''). A theorem that does not check is never
+    reported: the region is computed instead, with a note saying what failed."""
+    thm = model.region(x, y)
+    if thm is None:
+        return None, ""
+    from .theorem import NotProved, theorem_frontier
+    try:
+        return theorem_frontier(inst, thm, x, y, timeout=timeout), ""
+    except NotProved as exc:
+        return None, f"the model's region theorem did not check ({exc}); computed instead"
 
 
 def _parse_axis(inst, text: str, which: str) -> E.Expr:

@@ -65,6 +65,7 @@ class Edge:
     attained: bool
     direction: Pt | None = None
     witness: dict[str, Fraction] | None = None
+    witness_at: Pt | None = None     # where the witness lands (None: the edge's midpoint)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class Frontier:
     best: dict[str, list[Pt]] = field(default_factory=dict)  # approximate: least and
     # greatest realized Y across X ('lowest', 'highest')
     gap: float | None = None
+    theorem: dict | None = None     # exact from a model's region theorem: its statement,
+    # family, argument and the identities checked (frontier.theorem)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -141,7 +144,8 @@ class Frontier:
                        "facet": e.facet, "formula": self.facets[e.facet].formula,
                        "attained": e.attained,
                        **({"witness": {k: _num(v) for k, v in e.witness.items()}}
-                          if e.witness else {})}
+                          if e.witness else {}),
+                       **({"witness_at": pt(e.witness_at)} if e.witness_at else {})}
                       for e in self.edges],
             "rays": [pt(r) for r in self.rays],
             "generators": self.generators,
@@ -149,6 +153,14 @@ class Frontier:
             "notes": self.notes,
             "seconds": round(self.seconds, 3),
         }
+        if self.theorem is not None:
+            out["theorem"] = self.theorem
+            out["inner"] = {"hull": [pt(p) for p in self.inner], "points": 0, "best": {}}
+            out["outer"] = {"bounds": [{"a": _num(b.a), "b": _num(b.b), "h": _num(b.h),
+                                        "claim": b.claim, "source": b.source,
+                                        "trust": b.trust} for b in self.bounds],
+                            "polygon": [pt(p) for p in self.outer or []]}
+            out["gap"] = 0
         if not self.exact:
             out["inner"] = {"hull": [pt(p) for p in self.inner],
                             "points": len(self.points),

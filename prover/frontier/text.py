@@ -139,6 +139,17 @@ def describe(fr: Frontier) -> str:
                 lines.append(f"  {f.formula}")
         if fr.irrelevant:
             lines.append("Components that change neither X nor Y: " + ", ".join(fr.irrelevant))
+        if fr.theorem is not None:
+            th = fr.theorem
+            lines.append("Outer side (each side proved, certificate replayed now):")
+            for b in fr.bounds:
+                lines.append(f"  {b.claim:36} [trust {b.trust}: {b.source}]")
+            lines.append(f"Inner side: {th['statement']}.")
+            lines.append(f"  Family: {th['family']}.")
+            lines.append(f"  Why every point: {th['argument']}.")
+            lines.append("  Checked exactly now: " + "; ".join(th["checked"]) + ".")
+            lines.append("  Every witness above re-measured by the realizer (exact "
+                         "enumeration of all pairs (X, Y)). Gap between inner and outer: 0.")
     else:
         lines.append(f"Approximate: {len(fr.points)} realized points; inner hull "
                      f"{len(fr.inner)} vertices; {len(fr.bounds)} proved bounds.")

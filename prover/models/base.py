@@ -36,6 +36,29 @@ class Statistic:
 
 
 @dataclass(frozen=True)
+class RegionTheorem:
+    """What a model proves about the region of two statistics over its whole family:
+    the closed rectangle ``box`` = (x_lo, x_hi, y_lo, y_hi), each side a claim the
+    proof side certifies, every point reached by a parametric family of real members
+    (``prover.frontier.theorem`` re-checks all of it before reporting it)."""
+
+    x: str
+    y: str
+    box: tuple[Fraction, Fraction, Fraction, Fraction]
+    statement: str
+    family: str
+    argument: str
+    witness_params: dict                 # the concrete instance the witnesses belong to
+    # the exact checks of the family's identities on that instance's polynomials:
+    # returns the statements checked, raises AssertionError on one that fails
+    certify: Callable[[Any], list[str]]
+    # concrete values of a member landing exactly on (X, Y), or None (no rational one)
+    witness: Callable[[Fraction, Fraction], "dict | None"]
+    # coordinates inside the box where the family has rational members (for edge points)
+    nice: tuple[tuple[Fraction, ...], tuple[Fraction, ...]] = ((), ())
+
+
+@dataclass(frozen=True)
 class Param:
     name: str
     kind: str                 # 'int' | 'bool' | 'int_or_inf'
@@ -180,6 +203,10 @@ class Model:
 
     def build(self, params: dict) -> ModelInstance:
         raise NotImplementedError
+
+    def region(self, x: str, y: str) -> RegionTheorem | None:
+        """A region theorem for the axes (x, y) as typed (None: the frontier is computed)."""
+        return None
 
     def concrete_certificate(self, params: dict, problem) -> tuple[dict | None, str]:
         """A certificate over the concrete family's encoding ``problem`` (proof field

@@ -84,7 +84,8 @@ from fractions import Fraction
 
 from ..errors import InputError
 from ..poly import Poly
-from .base import Atom, Evidence, Model, ModelInstance, Param, Ratio, Statistic
+from .base import (Atom, Evidence, Model, ModelInstance, Param, Ratio, RegionTheorem,
+                   Statistic)
 from .display import Picture
 
 SEARCH_FREE_ATOMS = 4
@@ -142,6 +143,35 @@ class General(Model):
                              f"{params['dim'] + 1}")
             err.param = "atoms"
             raise err
+
+    def region(self, x: str, y: str) -> RegionTheorem | None:
+        """(s2, r2): the closed rectangle [0, 1] x [0, 1/2] (docs/frontiers.md)."""
+        axes = (x.strip(), y.strip())
+        if axes not in (("s2", "r2"), ("r2", "s2")):
+            return None
+        from ..realizers import general_family as fam
+        swap = axes == ("r2", "s2")
+
+        def witness(px: Fraction, py: Fraction):
+            pre = fam.exact_preimage(*((py, px) if swap else (px, py)))
+            return None if pre is None else fam.values(*pre)
+
+        box = (Fraction(0), Fraction(1), Fraction(0), Fraction(1, 2))
+        nice = ((fam.g(Fraction(1, 2)),), (Fraction(1, 4),))
+        return RegionTheorem(
+            x=axes[0], y=axes[1], box=(box[2], box[3], box[0], box[1]) if swap else box,
+            statement="over all P and F, the values (s2, r2) fill exactly the closed "
+                      "rectangle 0 <= s2 <= 1, 0 <= r2 <= 1/2",
+            family="P uniform on 0, 1, 3, 7; F = (1 - lam)(4x - 11) + lam * 6(2, -1, -2, 1) "
+                   "at the atoms and F((xi + xj)/2) = s (F(xi) + F(xj))/2 at the "
+                   "midpoints, lam in [0, 1], s in [-1, 1]: s2 = 115 (1 - lam)^2 / "
+                   "(115 (1 - lam)^2 + 90 lam^2), r2 = (1 + s)^2 / (4 (1 + s^2))",
+            argument="s2 depends on lam only, continuously and strictly decreasing from 1 "
+                     "to 0; r2 on s only, continuously and strictly increasing from 0 to "
+                     "1/2; so (lam, s) -> (s2, r2) maps [0, 1] x [-1, 1] onto the "
+                     "rectangle (prover.realizers.general_family)",
+            witness_params=dict(fam.PARAMS), certify=fam.certify, witness=witness,
+            nice=(nice[1], nice[0]) if swap else nice)
 
     def build(self, params: dict) -> ModelInstance:
         a, b, u, v, rho, vz = (Poly.var(n) for n in VARIABLES)
