@@ -1,0 +1,270 @@
+"""Gaussian P, all of L²(γ), dimension 1: where Cov(F(X), F(Z)) can vanish, and how far
+from zero it stays — with exact certificates that cover every F, not one degree.
+
+NOTATION. X, Y independent N(0, 1), Z = (X + Y)/2. F = Σ_{k>=1} a_k He_k (the constant
+changes nothing), so V = Var F(X) = Σ k! a_k², the linear part's variance is W1 = a_1²
+and s2 = W1/V. Mehler's formula gives E[He_j(X) | Z] = 2^{-j/2} He_j(√2 Z), and the
+scaling formula for He_k(u/√2) then gives, exactly,
+
+    T'_{jk} = E[He_j(X) He_k(Z)] = 2^{-j} (-1/4)^i k!/i!    for k = j + 2i, i >= 0,
+
+and 0 otherwise (k < j or k - j odd). So C = Cov(F(X), F(Z)) = Σ_{j<=k} T'_{jk} a_j a_k.
+In the orthonormal basis h_k = He_k/√k! the coefficients are c_k = √k! a_k, V = |c|²,
+and T_{jk} = T'_{jk}/√(j! k!); its squares are t_{j,i} = T_{j,j+2i}² =
+4^{-j} 16^{-i} (j+2i)!/(j! (i!)²).
+
+THE CERTIFICATE (``check_bound``). Rationals sigma, kappa >= 0, mu >= 0 and a degree D
+prove: every F in L²(γ) with s2 >= sigma has C >= kappa * V. Write c = (x, y), x the
+coordinates up to D, y the rest. Then
+
+    C - kappa V + mu (sigma V - W1) = x'M x + x'T_HT y + y'T_TT y + (mu sigma - kappa)|y|²
+
+where M = S_D - kappa I + mu (sigma I - e1 e1') (S_D the symmetric head of the form),
+T_HT the pairs j <= D < k, and T_TT the pairs D < j <= k. With Frobenius bounds
+|T_HT|_F <= beta, |T_TT|_F <= beta_T and 2|x||y| <= |x|² + |y|²:
+
+    >= x'(M - (beta/2) I) x + (mu sigma - kappa - beta_T - beta/2) |y|².
+
+So it suffices that M - (beta/2) I is positive semidefinite — checked by exact LDL^T in
+the He coordinates (a congruence by diag(√k!): M' = S'_D - (kappa + beta/2 - mu sigma)
+diag(k!) - mu e1 e1', on the odd and the even block) — and that
+mu sigma - kappa - beta_T - beta/2 >= 0. The tail bounds are exact rationals:
+t_{j,i} <= 4^{-j} C(j+2i, 2i) 4^{-i} (as C(2i, i) <= 4^i) and Σ_n C(j+n, n) 2^{-n} =
+2^{j+1} give Σ_i t_{j,i} <= 2^{1-j}, so beta_T² = Σ_{j>D} 2^{1-j} = 2^{1-D}; for beta,
+each row's tail Σ_{i: j+2i>D} t_{j,i} is summed exactly until the ratio
+t_{j,i+1}/t_{j,i} = (j+2i+1)(j+2i+2)/(16 (i+1)²) (non-increasing in i) is <= 1/2, and the
+rest is at most the last term. T is Hilbert–Schmidt (|T|_F² <= Σ_j 2^{1-j} = 2), so C is
+continuous on L² and polynomials are dense: the bound holds for every F in L²(γ).
+Since Var F(Z) <= √2 V (the density of Z over that of X is at most √2; ``var_z_ratio``
+sharpens this for large s2), kappa > 0 also gives r2 = C²/(V Var F(Z)) >= kappa²/√2 for
+every F with s2 >= sigma; kappa = 0 with mu > 0 gives C > 0, hence r2 > 0, wherever
+s2 > sigma.
+
+THE WITNESS (``check_zero_witness``). Rational He coefficients a (degree d) with
+C(a) <= 0 and C(a_2, a_3, ...) <= 0 (the part without He_1 alone) prove r2 = 0 is attained
+by polynomials of degree d at every s2 <= s2(a) (docs/frontiers.md: on the circle
+cos(theta) h_1 + sin(theta) N, C is a sinusoid in 2 theta, <= 0 at both theta(a) and
+pi/2, so <= 0 in between; and C > 0 somewhere on every slice 0 < s2 < 1, e.g. at
+h_1 + He_2 mixtures, while each slice is connected, so C = 0 on it).
+
+Search (``search_bound``, ``search_zero_witness``) uses numpy floats and proposes
+rationals; nothing it returns counts until the exact checks above accept it.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import factorial, isqrt
+
+
+class L2Error(ValueError):
+    """A certificate or witness that does not check; the message says what failed."""
+
+
+def t_prime(j: int, k: int) -> Fraction:
+    """E[He_j(X) He_k(Z)], Z = (X + Y)/2 (exact)."""
+    if k < j or (k - j) % 2:
+        return Fraction(0)
+    i = (k - j) // 2
+    return Fraction((-1) ** i * factorial(k), 2 ** j * 4 ** i * factorial(i))
+
+
+def covariance(a: dict[int, Fraction]) -> Fraction:
+    """C = Cov(F(X), F(Z)) for F = Σ a_k He_k (exact)."""
+    ks = sorted(k for k, v in a.items() if v and k >= 1)
+    return sum((t_prime(j, k) * a[j] * a[k] for j in ks for k in ks if j <= k), Fraction(0))
+
+
+def variance(a: dict[int, Fraction]) -> Fraction:
+    return sum((factorial(k) * v * v for k, v in a.items() if k >= 1), Fraction(0))
+
+
+def _row_tail(j: int, i0: int) -> Fraction:
+    """An exact upper bound on Σ_{i >= i0} t_{j,i}."""
+    t = Fraction(factorial(j + 2 * i0), 4 ** j * 16 ** i0 * factorial(j) * factorial(i0) ** 2)
+    total, i = Fraction(0), i0
+    while True:
+        total += t
+        ratio = Fraction((j + 2 * i + 1) * (j + 2 * i + 2), 16 * (i + 1) ** 2)
+        if ratio <= Fraction(1, 2):
+            return total + t          # the rest: at most t/2 + t/4 + ... = t
+        t *= ratio
+        i += 1
+
+
+def _sqrt_up(q: Fraction, bits: int = 80) -> Fraction:
+    """A rational >= sqrt(q)."""
+    scale = 1 << (2 * bits)
+    return Fraction(isqrt(q.numerator * scale // q.denominator) + 1, 1 << bits)
+
+
+def tail_bounds(degree: int) -> tuple[Fraction, Fraction]:
+    """(beta, beta_T): rationals >= |T_HT|_F and |T_TT|_F for the head 1..degree."""
+    d = degree
+    cross = sum((_row_tail(j, (d - j) // 2 + 1) for j in range(1, d + 1)), Fraction(0))
+    return _sqrt_up(cross), _sqrt_up(Fraction(2, 2 ** d))
+
+
+def check_bound(cert: dict) -> str:
+    """Exactly check {"sigma", "kappa", "mu", "degree"} (rational strings, an int):
+    every F in L²(γ) with s2 >= sigma has Cov(F(X), F(Z)) >= kappa Var F(X). Returns
+    a one-line summary; raises L2Error."""
+    from .checker import CertificateError, psd_ldl
+    try:
+        sigma, kappa, mu = (Fraction(str(cert[k])) for k in ("sigma", "kappa", "mu"))
+        d = int(cert["degree"])
+    except (KeyError, ValueError, TypeError, ZeroDivisionError) as exc:
+        raise L2Error(f"malformed certificate: {exc}") from None
+    if not (0 <= sigma <= 1 and kappa >= 0 and mu >= 0 and 2 <= d <= 200):
+        raise L2Error("need 0 <= sigma <= 1, kappa >= 0, mu >= 0 and 2 <= degree <= 200")
+    beta, beta_t = tail_bounds(d)
+    slack = mu * sigma - kappa - beta_t - beta / 2
+    if slack < 0:
+        raise L2Error(f"the tail is not covered: mu*sigma - kappa - beta_T - beta/2 = "
+                      f"{float(slack):.3g} < 0")
+    shift = kappa + beta / 2 - mu * sigma
+    for parity in (1, 2):
+        ks = list(range(parity, d + 1, 2))
+        m = [[(t_prime(j, k) if j == k else (t_prime(min(j, k), max(j, k)) / 2))
+              - (shift * factorial(k) if j == k else 0) - (mu if j == k == 1 else 0)
+              for k in ks] for j in ks]
+        try:
+            psd_ldl(m)
+        except CertificateError as exc:
+            import re
+            pivot = re.search(r"pivot (\d+)", str(exc))
+            where = f" (exact LDL^T: pivot {pivot.group(1)} fails)" if pivot else ""
+            raise L2Error(f"the {'odd' if parity == 1 else 'even'} head block is not "
+                          f"positive semidefinite{where}") from None
+    what = "Cov > 0 wherever s2 > sigma" if kappa == 0 else \
+        f"Cov >= {kappa} Var F(X), so r2 >= {r2_floor(sigma, kappa):.4g}"
+    return (f"every F in L2 with s2 >= {sigma}: {what} (head degree {d}, tail bounds "
+            f"beta = {float(beta):.2g}, beta_T = {float(beta_t):.2g}; exact LDL)")
+
+
+def var_z_ratio(sigma: Fraction) -> float:
+    """An upper bound on Var F(Z) / Var F(X) over F with s2 >= sigma (float, for the
+    displayed r2 floor): F = c_1 h_1 + N gives, by Minkowski in L2 and E N(Z)^2 <=
+    sqrt(2) E N(X)^2, Var F(Z) <= (sqrt(s2 V / 2) + 2^(1/4) sqrt((1 - s2) V))^2; that is
+    decreasing in s2 from 1/(1 + 2 sqrt 2) on; and never above sqrt(2)."""
+    peak = 1 / (1 + 2 * 2 ** 0.5)
+    u = max(float(sigma), peak)
+    f = ((u / 2) ** 0.5 + 2 ** 0.25 * (1 - u) ** 0.5) ** 2
+    return min(2 ** 0.5, f)
+
+
+def r2_floor(sigma: Fraction, kappa: Fraction) -> float:
+    """r2 >= kappa^2 / (Var F(Z)/Var F(X)) wherever s2 >= sigma and C >= kappa V (a
+    corollary, in floats: rounding only affects the displayed digits)."""
+    return float(kappa) ** 2 / var_z_ratio(sigma) * (1 - 1e-12)
+
+
+def check_zero_witness(a: dict[int, Fraction]) -> Fraction:
+    """Exactly check a polynomial (He coefficients) with C <= 0 and C(non-linear part)
+    <= 0; returns its s2 (r2 = 0 is attained at every s2 up to it). Raises L2Error."""
+    a = {int(k): Fraction(str(v)) for k, v in a.items()}
+    if a.get(1, 0) == 0:
+        raise L2Error("the witness has no linear part")
+    if covariance(a) > 0:
+        raise L2Error(f"Cov(F(X), F(Z)) = {float(covariance(a)):.3g} > 0")
+    rest = {k: v for k, v in a.items() if k != 1}
+    if covariance(rest) > 0:
+        raise L2Error("the part without He_1 has Cov > 0: the sinusoid argument needs <= 0")
+    return a[1] ** 2 / variance(a)
+
+
+# ---- search (floats; untrusted) -------------------------------------------------------
+
+def _normalized(d: int):
+    import numpy as np
+    t = np.zeros((d, d))
+    for j in range(1, d + 1):
+        for k in range(j, d + 1, 2):
+            t[j - 1, k - 1] = float(t_prime(j, k)) / (factorial(j) * factorial(k)) ** 0.5
+    return (t + t.T) / 2
+
+
+def _best_mu(s, sigma: float):
+    import numpy as np
+    d = len(s)
+    e = np.zeros((d, d))
+    e[0, 0] = 1.0
+    f = lambda mu: np.linalg.eigvalsh(s + mu * (sigma * np.eye(d) - e))[0]
+    lo, hi = 0.0, 50.0
+    for _ in range(120):
+        m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        lo, hi = (m1, hi) if f(m1) < f(m2) else (lo, m2)
+    return lo, f(lo)
+
+
+def search_bound(sigma: Fraction, degree: int = 80, margin: float = 1e-9) -> dict:
+    """A certificate for about the largest kappa this head degree gives at sigma (kappa = 0
+    if that is not positive), rounded to rationals; check it with ``check_bound``."""
+    beta, beta_t = (float(b) for b in tail_bounds(degree))
+    mu, lam = _best_mu(_normalized(degree), float(sigma))
+    kappa = max(0.0, min(lam - beta / 2, mu * float(sigma) - beta_t - beta / 2) - margin)
+    return {"sigma": str(Fraction(sigma)), "degree": degree,
+            "mu": str(Fraction(mu).limit_denominator(10 ** 9)),
+            "kappa": str(Fraction(kappa).limit_denominator(10 ** 9))}
+
+
+def threshold(degree: int, certified: bool = False) -> float:
+    """The largest s2 at which some polynomial of degree <= ``degree`` has C <= 0 (float:
+    bisection on the S-lemma certificate); ``certified``: the least sigma at which this
+    head degree's certificate, tail included, has room (float; then ``search_bound``)."""
+    s = _normalized(degree)
+    need = 0.0
+    if certified:
+        beta, beta_t = (float(b) for b in tail_bounds(degree))
+        need = beta / 2 + 1e-9
+    lo, hi = 0.0, 1.0
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if _best_mu(s, mid)[1] > need else (mid, hi)
+    return hi if certified else lo
+
+
+def search_zero_witness(sigma: float, degree: int) -> dict[int, Fraction]:
+    """Rational He coefficients of a degree-``degree`` polynomial with C < 0 at s2 about
+    ``sigma`` (below the degree's threshold); check with ``check_zero_witness``."""
+    import numpy as np
+    s = _normalized(degree)
+    mu, _ = _best_mu(s, sigma)
+    d = len(s)
+    e = np.zeros((d, d))
+    e[0, 0] = 1.0
+    w, v = np.linalg.eigh(s + mu * (sigma * np.eye(d) - e))
+    c = v[:, 0] / (abs(v[0, 0]) if v[0, 0] else 1.0)
+    # a_k = c_k / sqrt(k!): c_k to 12 digits, sqrt(k!) to 24 (relative), so that the
+    # tiny high-order coefficients keep their digits
+    out = {}
+    for k in range(1, d + 1):
+        root = Fraction(isqrt(factorial(k) * 10 ** 48), 10 ** 24)
+        out[k] = Fraction(float(c[k - 1])).limit_denominator(10 ** 12) / root
+    return out
+
+
+# ---- any dimension: a degree-3 family that reaches Cov = 0 at any s2 < 1 ---------------
+
+def product_family(m: int, beta: Fraction) -> tuple[Fraction, Fraction, Fraction]:
+    """(s2, Cov(F(X), F(Z)), Var F(X)) of F = x_1 (1 + beta Σ_{i=2}^{m+1} He_2(x_i)) in
+    dimension m + 1 (exact). The coordinates are independent, so with E[X_1 Z_1] = 1/2,
+    E He_2(X) = 0, E He_2(Z) = -1/2, E[He_2(X) He_2(Z)] = 1/2 and E He_2(X)^2 = 2:
+    Cov = (1 - beta m/2 + beta^2 m/2)/2, Var F(X) = 1 + 2 beta^2 m, and the best affine fit
+    is x_1 itself, so s2 = 1/Var F(X)."""
+    beta = Fraction(beta)
+    var = 1 + 2 * beta * beta * m
+    cov = (1 - beta * m / 2 + beta * beta * m / 2) / 2
+    return 1 / var, cov, var
+
+
+def dimension_for_zero(sigma: Fraction) -> int:
+    """The least m + 1 for which ``product_family`` has Cov <= 0 at s2 = sigma: with
+    beta = sqrt((1 - sigma)/(2 sigma m)), Cov <= 0 iff m >= (3 sigma + 1)^2 /
+    (2 sigma (1 - sigma))."""
+    sigma = Fraction(sigma)
+    if not 0 < sigma < 1:
+        raise ValueError("need 0 < sigma < 1")
+    bound = (3 * sigma + 1) ** 2 / (2 * sigma * (1 - sigma))
+    m = -(-bound.numerator // bound.denominator)
+    return m + 1
