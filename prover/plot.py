@@ -181,7 +181,9 @@ def _plot(plt, fr: Frontier, path: Path, store, compare, title) -> Path:
         names = sorted({k for o in compare for k in o.params
                         if o.params[k] != fr.params.get(k)})
         handles.append(plt.Line2D([], [], color=OUTLINE, linewidth=1.1, linestyle=(0, (1, 2)),
-                                  label=f"the region for other {', '.join(names)}"))
+                                  label=(f"the region for other {', '.join(names)}"
+                                         if all(o.exact for o in compare) else
+                                         f"least realized {fr.y}, other {', '.join(names)}")))
     if cex:
         _draw_counterexamples(ax, cex, xlim)
         handles.append(plt.Line2D([], [], marker="X", linestyle="", color=COUNTER,
@@ -267,13 +269,22 @@ def _draw_exact(ax, fr: Frontier, xlim, ylim) -> list:
 def _draw_outline(ax, other: Frontier, main: Frontier) -> None:
     """Another frontier of the same axes as a dotted outline, labelled along an edge of
     its own (one the main region does not share)."""
+    label = ", ".join(f"{k} = {v}" for k, v in other.params.items()
+                      if k in ("max_order", "max_degree", "degree"))
     if not other.exact:
+        # an approximate region: its least realized Y across X, dotted and labelled
+        low = [(float(a), float(b)) for a, b in other.best.get("lowest", [])]
+        if len(low) >= 2:
+            ax.plot([p[0] for p in low], [p[1] for p in low], color=OUTLINE,
+                    linewidth=1.1, linestyle=(0, (1, 2)), zorder=2)
+            p, q = low[len(low) // 2], low[len(low) // 2 + 1]
+            ax.annotate(label, p, xytext=(0, -9), textcoords="offset points",
+                        rotation=_label_angle(ax, p, q), rotation_mode="anchor",
+                        ha="center", va="center", fontsize=7.5, color=OUTLINE, zorder=7)
         return
     ring = [(float(v.x), float(v.y)) for v in other.vertices]
     if other.shape in ("polygon", "unbounded"):
         ring.append(ring[0])
-    label = ", ".join(f"{k} = {v}" for k, v in other.params.items()
-                      if k in ("max_order", "max_degree", "degree"))
     ax.plot([p[0] for p in ring], [p[1] for p in ring], color=OUTLINE, linewidth=1.1,
             linestyle=(0, (1, 2)), zorder=2)
     shared = {(f.a, f.b, f.h) for f in main.facets}
@@ -344,6 +355,12 @@ def _draw_approximate(ax, fr: Frontier, xlim, ylim) -> list:
                     linewidth=1.6, zorder=4)
         handles.append(plt.Line2D([], [], color=ATTAINED, linewidth=1.6,
                                   label=f"least and greatest realized {fr.y}"))
+    if fr.pieces:
+        for c in fr.pieces:
+            ax.plot([float(c.x_from), float(c.x_to)], [float(c.y_at_least)] * 2,
+                    color=BOUND, linewidth=2.2, solid_capstyle="butt", zorder=5)
+        handles.append(plt.Line2D([], [], color=BOUND, linewidth=2.2,
+                                  label=f"certified: {fr.y} >= m on each band of {fr.x}"))
     gap = "unbounded" if fr.gap is None or math.isinf(fr.gap) else f"{fr.gap:.3f}"
     ax.text(0.99, 0.01, f"distance between inner and outer: {gap}", transform=ax.transAxes,
             ha="right", fontsize=8, color="#444444")

@@ -299,6 +299,21 @@ def exact_case(atoms: list[Atom], f: Forms, roles: dict, mu: Fraction, tau: Frac
     return cert
 
 
+_BEST: dict = {}
+
+
+def best_form(f: Forms, lo, hi, equal: bool, num: "_Numeric | None" = None):
+    """``_Numeric(f, lo, hi, equal).best()``, remembered for the process (a frontier
+    proposes a band's claim from it, then the certificate search needs it again; the
+    numbers are an untrusted search result either way)."""
+    key = (f.V, f.Q, f.C, f.W1, lo, hi, equal)
+    if key not in _BEST:
+        if len(_BEST) > 512:
+            _BEST.clear()
+        _BEST[key] = (num or _Numeric(f, lo, hi, equal)).best()
+    return _BEST[key]
+
+
 def _rationals(x: float, digits=(10 ** 3, 10 ** 6, 10 ** 9, 10 ** 12)):
     return [Fraction(x).limit_denominator(d) for d in digits]
 
@@ -317,7 +332,8 @@ def case_certificate(atoms: list[Atom], f: Forms) -> tuple[dict | None, str]:
         return None, "the slice bounds are inconsistent"
     _, m, _ = roles["claim"]
     num = _Numeric(f, None if lo is None else lo[1], None if hi is None else hi[1], equal)
-    mu_best, tau, l1, l2 = num.best()
+    mu_best, tau, l1, l2 = best_form(f, None if lo is None else lo[1],
+                                     None if hi is None else hi[1], equal, num)
     need = math.sqrt(float(m)) / 2
     if not mu_best > need * (1 + 1e-12):
         best = 4 * max(mu_best, 0.0) ** 2

@@ -183,3 +183,42 @@ def test_a_counterexample_found_by_the_numeric_search_is_reused_byte_for_byte(
     assert all(call["version"] for call in doc["solvers"]), doc["solvers"]
     assert _run("check", "c.toml", "--store", "certs")[0] == 0
     assert (tmp_path / "certs" / "c.json").read_bytes() == first
+
+
+def test_frontier_lists_certified_pieces_of_the_lower_side():
+    from fractions import Fraction
+
+    from prover.frontier import frontier
+    fr = frontier("gaussian", "s2", "r2", store=None, samples=60)
+    assert [(p.x_from, p.x_to) for p in fr.pieces] == \
+        [(Fraction(k, 5), Fraction(k + 1, 5)) for k in range(5)]
+    for p in fr.pieces:
+        assert p.trust == "certificate" and p.claim == f"r2 >= {p.y_at_least}"
+        assert p.assume == (f"{p.x_from} <= s2", f"s2 <= {p.x_to}")
+        # below the least r2 an independent search realizes at both ends of the band
+        for s2 in (float(p.x_from) or 1e-3, float(p.x_to) - 1e-3):
+            assert float(p.y_at_least) <= realized_minimum(3, s2, starts=6) + 1e-9
+    # not trivial: each piece is within 12 % of the realized minimum at its low end
+    # (the band's least r2 is at or near its low end; d = 3 loses up to 14 %: docs)
+    for p in fr.pieces[1:]:
+        assert float(p.y_at_least) >= 0.85 * realized_minimum(3, float(p.x_from), starts=6)
+    doc = fr.to_json()["outer"]["pieces"]
+    assert doc[2]["claim"] == "r2 >= 101/625" and doc[2]["x_from"] == "2/5"
+
+
+def test_a_piece_whose_certificate_does_not_replay_is_dropped(monkeypatch):
+    from prover import models
+    from prover.frontier import frontier
+    model = models.get("gaussian")
+    real = model.concrete_certificate
+
+    def tampered(params, problem):
+        proof, why = real(params, problem)
+        if proof is not None:               # one product multiplier changed
+            proof = json.loads(json.dumps(proof))
+            proof["cases"][0]["products"][1]["multiplier"] = "1/3"
+        return proof, why
+    monkeypatch.setattr(type(model), "concrete_certificate",
+                        lambda self, params, problem: tampered(params, problem))
+    fr = frontier("gaussian", "s2", "r2", store=None, samples=60)
+    assert fr.pieces == []

@@ -78,8 +78,13 @@ def test_irrational_preimage_is_reported_not_guessed():
     assert abs(float(s2) - 0.5) < 1e-12 and abs(float(r2) - 0.1) < 1e-12
 
 
-def test_general_region_is_the_exact_rectangle():
-    fr = frontier.frontier("general", "s2", "r2", store=None)
+@pytest.fixture(scope="module")
+def rectangle():
+    return frontier.frontier("general", "s2", "r2", store=None)
+
+
+def test_general_region_is_the_exact_rectangle(rectangle):
+    fr = rectangle
     assert fr.exact and fr.shape == "polygon" and fr.gap == 0
     assert [v.point for v in fr.vertices] == [(0, 0), (1, 0), (1, Fr(1, 2)), (0, Fr(1, 2))]
     assert all(v.attained for v in fr.vertices)
@@ -170,9 +175,8 @@ def test_a_certificate_that_does_not_replay_is_not_reported(monkeypatch):
     assert not fr.exact and "does not check: tampered" in fr.notes[0]
 
 
-def test_emitted_conjectures_pin_the_rectangle():
-    fr = frontier.frontier("general", "s2", "r2", store=None)
-    got = {(c.claim, c.expect) for c in frontier.conjectures(fr)}
+def test_emitted_conjectures_pin_the_rectangle(rectangle):
+    got = {(c.claim, c.expect) for c in frontier.conjectures(rectangle)}
     assert {("r2 >= 0", "valid"), ("s2 <= 1", "valid"), ("r2 <= 1/2", "valid"),
             ("s2 >= 0", "valid"), ("r2 <= 7/16", "refuted"), ("r2 >= 1/16", "refuted"),
             ("s2 <= 15/16", "refuted"), ("s2 >= 1/16", "refuted")} <= got

@@ -18,7 +18,7 @@ from .. import expr as E
 from ..errors import ExprError
 from ..store import BadEntry
 from .geometry import convex_hull, primitive_normal
-from .results import Bound, Frontier, Pt, _open_store
+from .results import Bound, Frontier, Piece, Pt, _open_store
 from .sampler import _Sampler
 from .text import inequality_text
 
@@ -80,6 +80,8 @@ def _approximate_frontier(inst, ex, ey, x, y, *, reason, store, prove, samples, 
     if prove:
         fr.bounds += _prove_bounds(inst, ex, ey, x, y, fr.inner, timeout)
     fr.bounds = informative(fr.bounds)
+    if prove:
+        fr.pieces = _certified_pieces(inst, ex, ey, x, y, timeout)
     fr.outer = _outer_polygon(fr.bounds, fr.inner)
     fr.gap = _hausdorff(fr.outer, fr.inner)
     return fr
@@ -196,6 +198,53 @@ def halfplanes(claim: E.Expr, ex: E.Expr, ey: E.Expr) -> list[tuple[Fraction, Fr
         if op in (">", ">=", "=="):
             out.append((-d[0], -d[1], d[2]))
     return out
+
+
+def _certified_pieces(inst, ex, ey, x, y, timeout: float) -> list[Piece]:
+    """The model's proposed claims along a curved side (``Model.boundary_claims``), each
+    kept only if the model's certificate for it replays in the checker; the plotted
+    numbers are read back from the certified texts (half-planes in X and Y)."""
+    import time as _time
+    from ..checker import CertificateError, check_proof
+    from ..encode import encode
+
+    out, deadline = [], _time.perf_counter() + timeout
+    family = inst.concrete or inst
+    for assume, claim in inst.model.boundary_claims(inst.params, x, y):
+        if _time.perf_counter() > deadline:
+            break
+        try:
+            hyps = [E.parse_formula(a) for a in assume]
+            goal = E.parse_formula(claim)
+            problem = encode(family, goal, hyps)
+            proof, _ = inst.model.concrete_certificate(inst.params, problem)
+            if proof is None:
+                continue
+            check_proof(problem, proof)
+        except (ExprError, CertificateError, ValueError):
+            continue
+        lo, hi, m = _band(hyps, goal, ex, ey)
+        if lo is None or hi is None or m is None:
+            continue
+        out.append(Piece(lo, hi, m, claim, tuple(assume),
+                         f"{proof.get('kind', 'sos')} certificate over the concrete family, "
+                         "replayed by the checker", "certificate"))
+    return out
+
+
+def _band(hyps, goal, ex, ey):
+    """(lo, hi, m) when the hypotheses bound X to [lo, hi] and the goal says Y >= m."""
+    lo = hi = m = None
+    for h in hyps:
+        for a, b, c in halfplanes(h, ex, ey) or []:
+            if b == 0 and a < 0:
+                lo = c / a if lo is None else max(lo, c / a)
+            elif b == 0 and a > 0:
+                hi = c / a if hi is None else min(hi, c / a)
+    for a, b, c in halfplanes(goal, ex, ey) or []:
+        if a == 0 and b < 0:
+            m = c / b
+    return lo, hi, m
 
 
 def _store_bounds(store, inst, ex, ey, x, y) -> list[Bound]:

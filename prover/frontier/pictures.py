@@ -13,6 +13,7 @@ from .. import models
 from ..errors import InputError
 from ..plot import plot_frontier
 from .region import frontier as compute_frontier
+from .results import DEFAULT_SAMPLES
 
 
 def _pictures(model_name: str) -> tuple:
@@ -36,7 +37,10 @@ def plot_model_frontiers(model_name: str, outdir, store="certificates") -> list[
     for picture in pictures:
         x, y = picture.x, picture.y
         fr = compute_frontier(model_name, x, y, dict(picture.params), store=store)
-        others = [compute_frontier(model_name, x, y, dict(p)) for p in picture.compare]
+        # other parameters drawn as outlines: realized only (no proofs), with more
+        # samples, since their families are larger
+        others = [compute_frontier(model_name, x, y, dict(p), prove=False,
+                                   samples=4 * DEFAULT_SAMPLES) for p in picture.compare]
         for suffix in (".png", ".svg"):
             paths.append(plot_frontier(fr, outdir / f"{picture.stem}{suffix}", store=store,
                                        compare=others))

@@ -80,6 +80,20 @@ class Bound:
     trust: str | None = None
 
 
+@dataclass(frozen=True)
+class Piece:
+    """A certified piece of a curved side: wherever x_from <= X <= x_to, Y >= y_at_least
+    (``assume`` implies ``claim``, the texts the certificate proves)."""
+
+    x_from: Fraction
+    x_to: Fraction
+    y_at_least: Fraction
+    claim: str
+    assume: tuple[str, ...]
+    source: str
+    trust: str
+
+
 @dataclass
 class Frontier:
     """The region of (X, Y) under one model instance: exact (vertices, facets, edges
@@ -101,6 +115,8 @@ class Frontier:
     inner: list[Pt] = field(default_factory=list)       # approximate: realized hull
     points: list[Pt] = field(default_factory=list)      # approximate: realized points
     bounds: list[Bound] = field(default_factory=list)   # approximate: proved half-planes
+    pieces: list[Piece] = field(default_factory=list)   # approximate: certified pieces
+    # of a curved side (lo <= X <= hi implies Y >= m), beside the half-planes
     outer: list[Pt] | None = None                       # approximate: outer polygon
     best: dict[str, list[Pt]] = field(default_factory=dict)  # approximate: least and
     # greatest realized Y across X ('lowest', 'highest')
@@ -168,7 +184,12 @@ class Frontier:
             out["outer"] = {"bounds": [{"a": _num(b.a), "b": _num(b.b), "h": _num(b.h),
                                         "claim": b.claim, "source": b.source,
                                         "trust": b.trust} for b in self.bounds],
-                            "polygon": [pt(p) for p in self.outer] if self.outer else None}
+                            "polygon": [pt(p) for p in self.outer] if self.outer else None,
+                            "pieces": [{"claim": c.claim, "assume": list(c.assume),
+                                        "x_from": _num(c.x_from), "x_to": _num(c.x_to),
+                                        "y_at_least": _num(c.y_at_least),
+                                        "trust": c.trust, "source": c.source}
+                                       for c in self.pieces]}
             out["gap"] = None if self.gap is None or math.isinf(self.gap) else round(self.gap, 6)
         return out
 

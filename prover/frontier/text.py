@@ -156,6 +156,11 @@ def describe(fr: Frontier) -> str:
         for b in fr.bounds:
             lines.append(f"  proved: {bound_display(b, fr.x, fr.y):36} "
                          f"[trust {b.trust or 'unchecked'}: {b.source}]")
+        if fr.pieces:
+            lines.append(f"  certified pieces of the curved side ({len(fr.pieces)}):")
+        for c in fr.pieces:
+            lines.append(f"    {' and '.join(c.assume)} implies {c.claim}"
+                         f"{'':4}[trust {c.trust}]")
         gap = "unbounded" if fr.gap is None or math.isinf(fr.gap) else f"{fr.gap:.4g}"
         lines.append(f"Distance between the inner and the outer approximation: {gap}")
     for n in fr.notes:

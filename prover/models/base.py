@@ -208,6 +208,12 @@ class Model:
         """A region theorem for the axes (x, y) as typed (None: the frontier is computed)."""
         return None
 
+    def boundary_claims(self, params: dict, x: str, y: str) -> list[tuple[list[str], str]]:
+        """Claims (assumptions, claim) along a curved side of the region of (x, y) that the
+        model expects to certify (e.g. ``lo <= s2 <= hi implies r2 >= m``); the frontier
+        keeps each one whose certificate the checker replays. Untrusted proposals."""
+        return []
+
     def concrete_certificate(self, params: dict, problem) -> tuple[dict | None, str]:
         """A certificate over the concrete family's encoding ``problem`` (proof field
         ``family: "concrete"``), for claims the relaxation cannot prove: (proof, '') or

@@ -196,7 +196,8 @@ def scaled_forms(dim: int, degree: int, names: list[str]) -> tuple[Poly, Poly, P
 
 class Gaussian(Model):
     name = "gaussian"
-    pictures = (Picture("frontier-gaussian", "s2", "r2"),)
+    pictures = (Picture("frontier-gaussian", "s2", "r2",
+                        compare=({"degree": 5}, {"degree": 8})),)
     summary = "the puzzle for P = N(0, I_n) and F a polynomial (Hermite-degree relaxation)"
     params = (
         Param("degree", "int", 3, "largest total degree of the polynomial F",
@@ -279,6 +280,29 @@ class Gaussian(Model):
                              search_tiers=search_tiers(alphas),
                              realize=realize)
 
+
+    def boundary_claims(self, params: dict, x: str, y: str) -> list[tuple[list[str], str]]:
+        """(s2, r2) in dimension 1: ``lo <= s2 <= hi implies r2 >= m`` on five bands of
+        width 1/5, m a little below the best bound of the S-lemma certificate form there
+        (found in floats here; the frontier certifies each claim or drops it)."""
+        if (x.strip(), y.strip()) != ("s2", "r2") or params["dim"] != 1:
+            return []
+        from ..quadratic_ratio import Forms, best_form
+        d = params["degree"]
+        alphas = multi_indices(1, d)
+        names = [coefficient_name(a) for a in alphas]
+        V, Q, C, W1 = scaled_forms(1, d, names)
+        f = Forms(V, Q, C, W1, [n for n, a in zip(names, alphas) if sum(a) % 2 == 0],
+                  [n for n, a in zip(names, alphas) if sum(a) % 2], ODD_SCALE)
+        out = []
+        for k in range(5):
+            lo, hi = Fraction(k, 5), Fraction(k + 1, 5)
+            mu = best_form(f, lo, hi, False)[0]
+            bound = 4 * mu * mu if mu > 0 else 0.0
+            m = Fraction(math.floor(bound * 0.995 * 10 ** 4), 10 ** 4)
+            if m > 0:
+                out.append(([f"{lo} <= s2", f"s2 <= {hi}"], f"r2 >= {m}"))
+        return out
 
     def concrete_certificate(self, params: dict, problem) -> tuple[dict | None, str]:
         """Lower bounds on r2 on a slice of s2 (prover/quadratic_ratio.py: an S-lemma
