@@ -180,3 +180,13 @@ def test_emitted_conjectures_pin_the_rectangle(rectangle):
     assert {("r2 >= 0", "valid"), ("s2 <= 1", "valid"), ("r2 <= 1/2", "valid"),
             ("s2 >= 0", "valid"), ("r2 <= 7/16", "refuted"), ("r2 >= 1/16", "refuted"),
             ("s2 <= 15/16", "refuted"), ("s2 >= 1/16", "refuted")} <= got
+
+
+def test_other_parameters_keep_the_theorem_and_emit_where_its_witnesses_live(tmp_path):
+    fr = frontier.frontier("general", "s2", "r2", {"atoms": 2}, store=None)
+    assert fr.exact and fr.params["atoms"] == 2
+    assert any("members of the concrete family atoms = 4" in n for n in fr.notes)
+    paths = frontier.emit(fr, tmp_path)
+    text = (tmp_path / "vertex-1-tight.toml").read_text()
+    assert "atoms = 4" in text and 'id = "frontier/general-s2-r2-atoms4-dim1/' in text
+    assert len(paths) == 12

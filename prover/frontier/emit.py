@@ -35,7 +35,8 @@ def _slug(text: str) -> str:
 
 
 def frontier_id(fr: Frontier) -> str:
-    params = "-".join(f"{_slug(k)}{_slug(str(v))}" for k, v in sorted(fr.params.items())
+    chosen = fr.theorem["family_params"] if fr.theorem else fr.params
+    params = "-".join(f"{_slug(k)}{_slug(str(v))}" for k, v in sorted(chosen.items())
                       if k in ("max_order", "max_degree", "degree", "dim", "atoms"))
     return f"frontier/{fr.model}-{_slug(fr.x)}-{_slug(fr.y)}" + (f"-{params}" if params else "")
 
@@ -147,7 +148,10 @@ def emit(fr: Frontier, directory, epsilon: Fraction = DEFAULT_EPSILON) -> list[P
     directory.mkdir(parents=True, exist_ok=True)
     base = frontier_id(fr)
     paths = []
-    params = "\n".join(f"{k} = {_toml_value(v)}" for k, v in fr.params.items())
+    # a region theorem's tightness variants are refuted by its witnesses: check them
+    # where those live (the theorem's family parameters), not on a smaller instance
+    chosen = fr.theorem["family_params"] if fr.theorem else fr.params
+    params = "\n".join(f"{k} = {_toml_value(v)}" for k, v in chosen.items())
     for c in conjectures(fr, epsilon):
         lines = [f"# written by `prover frontier {fr.model} {fr.x!r} {fr.y!r}`: "
                  f"{'exact' if fr.exact else 'approximate'} frontier",

@@ -104,6 +104,11 @@ def theorem_frontier(inst, thm, x: str, y: str, timeout: float = 10.0) -> Fronti
         start, end = vertices[k], vertices[(k + 1) % 4]
         at = _edge_point(thm, start.point, end.point)
         fr.edges.append(Edge(start, end, k, True, witness=witness(at), witness_at=at))
+    if dict(thm.witness_params) != dict(inst.params):
+        fr.notes.append("the witnesses are members of the concrete family "
+                        + ", ".join(f"{k} = {v}" for k, v in thm.witness_params.items())
+                        + " (the region is the family's, whatever the parameters: they only "
+                          "choose the counterexample side)")
     centre = _edge_point(thm, (x0, y0), (x1, y1))
     fr.inner = list(corners)
     fr.outer = list(corners)
