@@ -8,15 +8,21 @@ in a deterministic order) and checks, for each case, a Positivstellensatz identi
 
     sum_i  lambda_i * prod(g in P_i) g   +   sum_k  q_k * h_k   ==   -c
 
-as an identity of polynomials, where each P_i is a product of at most three of the case's
+as an identity of polynomials, where each P_i is a product of some of the case's
 inequality atoms (g >= 0 or g > 0), lambda_i >= 0 and c >= 0 are rationals, the h_k are
 the case's equality atoms (h == 0) with polynomial multipliers q_k, and either c > 0 or
-some lambda_i > 0 multiplies a product of strict atoms only. Kind "sos" certificates may
+some lambda_i > 0 multiplies a product of strict atoms only (at most four atoms per
+product). Kind "sos" certificates may
 add (non-strict) terms prod(P) * m^T G m, P at most two inequality atoms, m a vector of
 monomials and G a rational Gram matrix checked positive semidefinite by exact LDL^T. At any point satisfying the
 case the left side is >= 0, and > 0 when a strict product has a positive multiplier,
 while the right side is <= 0 (< 0 if c > 0): a contradiction, so the case is empty.
 Every case empty means the claim holds wherever the hypotheses do.
+
+A case certificate may instead SPLIT the case on a polynomial p: {"split": {"poly": p,
+"nonneg": A, "nonpos": B}} proves the case empty when A proves the case plus the atom
+p >= 0 empty and B the case plus -p >= 0 (the new atom is the last, index len(atoms)):
+every real point has p >= 0 or -p >= 0. Splits nest up to MAX_SPLIT_DEPTH deep.
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ from .formula import conj, dnf
 from .poly import Atom, Poly, str_to_fraction
 
 MAX_CASES = 256
-MAX_PRODUCT = 3
+MAX_PRODUCT = 4
+MAX_SPLIT_DEPTH = 8
+MAX_LEAVES = 512
 
 
 class CertificateError(ValueError):
@@ -52,10 +60,54 @@ def cases_of(problem) -> list[list[Atom]]:
     return cases
 
 
+def split_of(cert: dict) -> tuple[Poly, dict, dict] | None:
+    """(p, the certificate with p >= 0, the one with -p >= 0) of a split case, or None."""
+    if "split" not in cert:
+        return None
+    node = cert["split"]
+    if set(cert) != {"split"} or not isinstance(node, dict) or \
+            set(node) != {"poly", "nonneg", "nonpos"}:
+        raise CertificateError("a split case is {\"split\": {\"poly\", \"nonneg\", "
+                               "\"nonpos\"}} and nothing else")
+    try:
+        p = Poly.from_json(node["poly"], parse_fraction)
+    except (TypeError, ValueError) as exc:
+        raise CertificateError(f"bad split polynomial: {exc}") from None
+    if p.is_constant():
+        raise CertificateError("a split on a constant polynomial")
+    return p, node["nonneg"], node["nonpos"]
+
+
+def case_leaves(cert, atoms: list[Atom] | None = None, depth: int = 0) -> list:
+    """The identities of a case certificate, splits unfolded: [(atoms, leaf)] (atoms None
+    when not given); a leaf is the certificate of one branch."""
+    if depth > MAX_SPLIT_DEPTH:
+        raise CertificateError(f"splits nested deeper than {MAX_SPLIT_DEPTH}")
+    sp = split_of(cert) if isinstance(cert, dict) else None
+    if sp is None:
+        return [(atoms, cert)]
+    p, pos, neg = sp
+    out = []
+    for branch, poly in ((pos, p), (neg, -p)):
+        more = None if atoms is None else atoms + [Atom(poly, ">=")]
+        out += case_leaves(branch, more, depth + 1)
+        if len(out) > MAX_LEAVES:
+            raise CertificateError(f"more than {MAX_LEAVES} leaves in one case")
+    return out
+
+
 def check_case(atoms: list[Atom], cert: dict) -> None:
     """Raise CertificateError unless ``cert`` proves the conjunction ``atoms`` empty."""
     if not isinstance(cert, dict):
         raise CertificateError("a case certificate must be an object")
+    if "split" in cert:
+        leaves = case_leaves(cert, list(atoms))
+        for n, (more, leaf) in enumerate(leaves, 1):
+            try:
+                check_case(more, leaf)
+            except CertificateError as exc:
+                raise CertificateError(f"split leaf {n} of {len(leaves)}: {exc}") from None
+        return
     ineq = [i for i, a in enumerate(atoms) if a.rel in (">=", ">")]
     eq = [i for i, a in enumerate(atoms) if a.rel == "=="]
     total = Poly()
@@ -170,6 +222,9 @@ def evidence_kind(proof: dict) -> str:
     cases = proof.get("cases") if isinstance(proof, dict) else None
     if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases):
         raise CertificateError("a certificate needs a list of case objects")
+    cases = [leaf for c in cases for _, leaf in case_leaves(c)]
+    if not all(isinstance(c, dict) for c in cases):
+        raise CertificateError("a split branch must be a case object")
     if any(c.get("squares") for c in cases):
         return "sos"
     products = [p for c in cases for p in c.get("products", []) if isinstance(p, dict)]

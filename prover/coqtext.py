@@ -298,8 +298,6 @@ class _ProofWriter:
 
     # a contradiction from one of the checker's cases ----------------------------------------
     def leaf(self, depth: int, facts: dict) -> None:
-        from .checker import parse_fraction
-
         self.leaves += 1
         for n, atoms in enumerate(self.cases):
             if all(a in facts for a in atoms):
@@ -308,7 +306,25 @@ class _ProofWriter:
             raise InputError("internal error: a branch of the Coq proof matches none of the "
                              "certificate's cases")
         self.used_cases.add(n)
-        atoms, cert = self.cases[n], self.certs[n]
+        self.identity(depth, list(self.cases[n]), self.certs[n], facts)
+
+    def identity(self, depth: int, atoms: list[Atom], cert: dict, facts: dict) -> None:
+        """The contradiction of one case certificate; a split (checker.split_of) becomes
+        a case analysis 0 <= p \\/ p < 0, each branch with its atom as a new fact."""
+        from .checker import parse_fraction, split_of
+
+        sp = split_of(cert)
+        if sp is not None:
+            p, pos, neg = sp
+            self.splits = getattr(self, "splits", 0) + 1
+            h = f"Split_{self.splits}"
+            self.emit(depth, f"destruct (Rle_or_lt 0 ({self.poly(p)})) as [{h}|{h}].")
+            for branch, poly in ((pos, p), (neg, -p)):
+                atom = Atom(poly, ">=")
+                self.emit(depth, "{")
+                self.identity(depth + 1, atoms + [atom], branch, {**facts, atom: h})
+                self.emit(depth, "}")
+            return
         # The certificate's identity  sum(terms) + c == 0  (c >= 0; c > 0 or a strict term)
         # is stated as it is: each term's sign as its own fact T_k, their sum's sign from
         # those facts by lemma application, and lra on that one fact, which normalizes the

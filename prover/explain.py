@@ -126,10 +126,21 @@ def proof_explanation(proof_cases: list, problem) -> list[str]:
         return []
     roles = _roles(problem)
     out = []
+    from .checker import CertificateError, case_leaves
     for n, (case, atoms) in enumerate(zip(proof_cases, cases), 1):
         out.append(f"  case {n} of {len(cases)}:" if len(cases) > 1 else "  In the model's "
                    "own variables:")
-        out += case_lines(case, atoms, roles)
+        try:
+            leaves = case_leaves(case, list(atoms))
+        except CertificateError:
+            return []
+        for j, (more, leaf) in enumerate(leaves, 1):
+            if len(leaves) > 1:
+                conditions = "; ".join(f"{_poly_text(a.poly)} >= 0" for a in more[len(atoms):])
+                out.append(f"   branch {j} of {len(leaves)} (where {conditions}):")
+                for a in more[len(atoms):]:
+                    roles.setdefault(a, "branch condition")
+            out += case_lines(leaf, more, roles)
     return out
 
 

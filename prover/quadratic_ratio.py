@@ -248,9 +248,10 @@ def _block_square(mat, names, atoms_idx, scale: Fraction) -> dict | None:
 
 
 def exact_case(atoms: list[Atom], f: Forms, roles: dict, mu: Fraction, tau: Fraction,
-               l1: Fraction, l2: Fraction) -> dict:
+               l1: Fraction, l2: Fraction, wedge: tuple | None = None) -> dict:
     """The exact case certificate for these rationals, checked; CertificateError if the
-    blocks of S are not PSD (or the identity fails)."""
+    blocks of S are not PSD (or the identity fails). ``wedge`` = (nu, iL, iR): the case's
+    atoms iL, iR (both >= 0 on it) add nu * t * L * R to the S-lemma (a split leaf)."""
     from .checker import psd_ldl
     alpha, beta = mu * tau, mu / tau
     i_claim, m, k_claim = roles["claim"]
@@ -262,6 +263,8 @@ def exact_case(atoms: list[Atom], f: Forms, roles: dict, mu: Fraction, tau: Frac
         l2 = Fraction(0)
     g = f.C - f.V.scale(alpha) - f.Q.scale(beta)
     S = g - L1.scale(l1) - L2.scale(l2)
+    if wedge is not None and wedge[0]:
+        S = S - (Poly.var(f.t) * atoms[wedge[1]].poly * atoms[wedge[2]].poly).scale(wedge[0])
     E, O = block_matrices(S, f)
     psd_ldl(E)
     psd_ldl(O)
@@ -293,6 +296,12 @@ def exact_case(atoms: list[Atom], f: Forms, roles: dict, mu: Fraction, tau: Frac
             for idx, k, w in ((iV, kV, 2 * alpha), (iQ, kQ, 2 * beta)):
                 products.append({"atoms": sorted([i, idx]),
                                  "multiplier": _txt(w * lam * sign / x / k)})
+    if wedge is not None and wedge[0]:
+        nu, iL, iR = wedge
+        kt = roles["t"][1]
+        for idx, k, w in ((iV, kV, 2 * alpha), (iQ, kQ, 2 * beta)):
+            products.append({"atoms": sorted([idx, it, iL, iR]),
+                             "multiplier": _txt(w * nu / (k * kt))})
     cert = {"constant": "0", "equalities": equalities, "products": products,
             "squares": squares}
     check_case(atoms, cert)
@@ -357,8 +366,17 @@ def case_certificate(atoms: list[Atom], f: Forms) -> tuple[dict | None, str]:
     return None, f"the rounded certificate does not check ({last})"
 
 
-def search(problem, f: Forms) -> tuple[dict | None, str]:
-    """A kind-'sos' proof of the whole problem, or (None, why not)."""
+def slice_of(roles: dict) -> tuple:
+    """(lo, hi, equal) of a case's slice, as ``_Numeric`` takes them."""
+    lo, hi = roles["lo"], roles["hi"]
+    equal = lo is not None and hi is not None and lo[0] == hi[0] and lo[3]
+    return None if lo is None else lo[1], None if hi is None else hi[1], equal
+
+
+def search(problem, f: Forms, case_search=None) -> tuple[dict | None, str]:
+    """A kind-'sos' proof of the whole problem, or (None, why not); ``case_search`` (by
+    default ``case_certificate``) certifies one case."""
+    case_search = case_search or case_certificate
     from .checker import cases_of
     try:
         cases = cases_of(problem)
@@ -366,7 +384,7 @@ def search(problem, f: Forms) -> tuple[dict | None, str]:
         return None, str(exc)
     certs = []
     for n, atoms in enumerate(cases, 1):
-        cert, why = case_certificate(atoms, f)
+        cert, why = case_search(atoms, f)
         if cert is None:
             return None, f"case {n} of {len(cases)}: {why}"
         certs.append(cert)

@@ -113,20 +113,36 @@ def _proof_lines(proof: Proof) -> list[str]:
             lines.append("         Its cases are over the model's concrete family (the exact "
                          "objects, e.g. a polynomial's coefficients), not its relaxation: "
                          "the claim holds for every member.")
-        for n, case in enumerate(cases, 1):
-            terms = [f"{p['multiplier']}·" + "·".join(f"g{i}" for i in p["atoms"])
-                     for p in case.get("products", [])]
-            terms += [f"q{e['atom']}·h{e['atom']}" for e in case.get("equalities", [])]
-            terms += ["·".join([f"g{i}" for i in sq.get("atoms", [])] +
-                               [f"(m^T G m, {len(sq.get('gram', {}).get('basis', []))} "
-                                "monomials)"])
-                      for sq in case.get("squares", [])]
-            constant = str(case.get("constant", "0"))
-            rhs = "0" if constant in ("0", "-0") else f"-{constant}"
-            lines.append(f"  case {n}: {' + '.join(terms)} = {rhs}")
+        from .checker import CertificateError, case_leaves
+        for n, whole in enumerate(cases, 1):
+            try:
+                leaves = [leaf for _, leaf in case_leaves(whole)]
+            except CertificateError as exc:
+                lines.append(f"  case {n}: unreadable split ({exc})")
+                continue
+            if len(leaves) > 1:
+                lines.append(f"  case {n}: split by the signs of {len(leaves) - 1} "
+                             f"polynomial(s) into {len(leaves)} branches, each its own "
+                             "identity (a branch's conditions are its last constraints g):")
+            for j, case in enumerate(leaves, 1):
+                lines.append(_identity_line(case, f"case {n}" if len(leaves) == 1
+                                            else f"  branch {j}"))
         return lines
     return [f"Proof:   unsat answers from {', '.join(proof.unsat or ())}; "
             f"{proof.certificate_search or ''}".rstrip("; ")]
+
+
+def _identity_line(case: dict, label: str) -> str:
+    """One identity of a certificate, its terms named by constraint index."""
+    terms = [f"{p['multiplier']}·" + "·".join(f"g{i}" for i in p["atoms"])
+             for p in case.get("products", [])]
+    terms += [f"q{e['atom']}·h{e['atom']}" for e in case.get("equalities", [])]
+    terms += ["·".join([f"g{i}" for i in sq.get("atoms", [])] +
+                       [f"(m^T G m, {len(sq.get('gram', {}).get('basis', []))} monomials)"])
+              for sq in case.get("squares", [])]
+    constant = str(case.get("constant", "0"))
+    rhs = "0" if constant in ("0", "-0") else f"-{constant}"
+    return f"  {label}: {' + '.join(terms)} = {rhs}"
 
 
 def _counterexample_lines(cert: Certificate, ce: Counterexample) -> list[str]:

@@ -54,7 +54,7 @@ from .sos_exact import (_OutOfTime, _mono, _multidegree, _nearest_solution,
 
 MAX_GRAM_ENTRIES = 40_000        # sum of n^2 over Gram blocks of one SDP
 MAX_GRADED_TARGETS = 12          # homogeneous parts tried per degree
-MAX_PRODUCT = 3                  # the checker's limit for lam products
+MAX_PRODUCT = 3                  # lam products searched (the checker allows up to 4)
 SQUARE_ATOMS = 2                 # the checker's limit for a square's multiplier
 ZERO_TOLERANCES = (1e-7, 1e-5, 1e-9)
 DENOMINATORS = (1, 12, 360, 10 ** 4, 10 ** 6)

@@ -105,3 +105,42 @@ def test_checker_imports_no_solver():
             "print(any(m in sys.modules for m in ('z3', 'cvc5', 'sympy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False"
+
+
+# --- split certificates ------------------------------------------------------------------
+
+def test_a_split_case_needs_both_branches_and_gives_each_its_atom():
+    from prover.checker import CertificateError, check_case
+    from prover.poly import Atom, Poly
+    x = Poly.var("x")
+    # the case {x - 1 >= 0, -x - 1 >= 0} is empty; split on x: in the branch x >= 0 the
+    # atoms g0 = x - 1... are enough alone, but the split must still name both branches
+    atoms = [Atom(x - Poly.const(1), ">="), Atom(x.scale(-1) - Poly.const(1), ">=")]
+    leaf = {"products": [{"atoms": [0], "multiplier": "1"}, {"atoms": [1], "multiplier": "1"}],
+            "constant": "2"}
+    # a branch may use its new atom (index 2): x >= 0 and -x - 1 >= 0 give -1 >= 0
+    uses_new = {"products": [{"atoms": [2], "multiplier": "1"}, {"atoms": [1], "multiplier": "1"}],
+                "constant": "1"}
+    check_case(atoms, {"split": {"poly": x.to_json(), "nonneg": uses_new, "nonpos": leaf}})
+    # the new atom of the other branch is -x >= 0: the same identity fails there
+    with pytest.raises(CertificateError, match="split leaf 2 of 2"):
+        check_case(atoms, {"split": {"poly": x.to_json(), "nonneg": leaf, "nonpos": uses_new}})
+    for bad in ({"split": {"poly": x.to_json(), "nonneg": leaf}},
+                {"split": {"poly": Poly.const(3).to_json(), "nonneg": leaf, "nonpos": leaf}},
+                {"split": {"poly": x.to_json(), "nonneg": leaf, "nonpos": leaf}, "constant": "1"}):
+        with pytest.raises(CertificateError):
+            check_case(atoms, bad)
+
+
+def test_splits_are_bounded():
+    from prover.checker import MAX_SPLIT_DEPTH, CertificateError, check_case
+    from prover.poly import Atom, Poly
+    x = Poly.var("x")
+    atoms = [Atom(x - Poly.const(1), ">="), Atom(x.scale(-1) - Poly.const(1), ">=")]
+    leaf = {"products": [{"atoms": [0], "multiplier": "1"}, {"atoms": [1], "multiplier": "1"}],
+            "constant": "2"}
+    node = leaf
+    for _ in range(MAX_SPLIT_DEPTH + 1):
+        node = {"split": {"poly": x.to_json(), "nonneg": node, "nonpos": leaf}}
+    with pytest.raises(CertificateError, match="deeper"):
+        check_case(atoms, node)

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -222,3 +223,34 @@ def test_a_piece_whose_certificate_does_not_replay_is_dropped(monkeypatch):
                         lambda self, params, problem: tampered(params, problem))
     fr = frontier("gaussian", "s2", "r2", store=None, samples=60)
     assert fr.pieces == []
+
+
+@pytest.mark.slow
+def test_odd_degree_three_is_proved_within_a_few_percent_by_splitting(tmp_path):
+    # the single S-lemma form stops at 0.21875 here (docs/frontiers.md: a rank gap);
+    # cases on the direction of (a1, a3) reach the realized minimum
+    m = realized_minimum(3, 0.5)
+    assert abs(m - 0.2539) < 5e-4
+    path = write_conjecture(tmp_path, "gaussian", f"r2 >= {round(m * 0.98, 6)}",
+                            assume=["s2 == 1/2"], params={"degree": 3})
+    rec = check(load(path), timeout=90).record
+    assert rec.verdict.value == "valid", rec.reason
+    case = rec.proof.cases_json()[0]
+    assert "split" in case and case["split"]["poly"] == [["1", [["a1", 1]]]]
+
+
+def test_the_bundled_split_certificate_replays_and_a_changed_split_fails():
+    from prover.checker import CertificateError, case_leaves, check_proof
+    from prover.store import DirectoryStore
+    root = Path(__file__).resolve().parent.parent
+    conj = load(root / "conjectures/puzzle/gaussian/lower-bound-degree-3.toml")
+    doc = DirectoryStore(root / "certificates").fetch("puzzle/gaussian/lower-bound-degree-3")
+    proof = doc["proof"]
+    problem = conj.proof_problem("concrete")
+    assert "identities hold exactly" in check_proof(problem, proof)
+    assert len(case_leaves(proof["cases"][0])) >= 8
+    bad = json.loads(json.dumps(proof))
+    inner = bad["cases"][0]["split"]["nonneg"]["split"]
+    inner["poly"] = [["1", [["a3", 1]]], ["-1/7", [["a1", 1]]]]    # another cut slope
+    with pytest.raises(CertificateError, match="split leaf"):
+        check_proof(problem, bad)

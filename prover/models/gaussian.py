@@ -308,7 +308,8 @@ class Gaussian(Model):
         """Lower bounds on r2 on a slice of s2 (prover/quadratic_ratio.py: an S-lemma
         certificate C >= alpha V + beta Q there, then r2 >= 4 alpha beta), over the
         expanded concrete family."""
-        from ..quadratic_ratio import Forms, search
+        from ..quadratic_ratio import Forms
+        from ..quadratic_wedges import search
         d, n = params["degree"], params["dim"]
         alphas = multi_indices(n, d)
         names = [coefficient_name(a) for a in alphas]

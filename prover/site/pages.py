@@ -88,8 +88,17 @@ def _proof_html(proof: Proof) -> str:
                    "identically negative — checked exactly by <code>prover verify</code>.</p>")
         if proof.checker:
             out.append(f"<p class=muted>Checker: {_esc(proof.checker)}</p>")
+        from ..checker import CertificateError, case_leaves
         rows = []
-        for n, case in enumerate(cases, 1):
+        flat = []
+        for n, whole in enumerate(cases, 1):
+            try:
+                leaves = [leaf for _, leaf in case_leaves(_as_dict(whole))]
+            except CertificateError:
+                leaves = [{}]
+            flat += [(str(n) if len(leaves) == 1 else f"{n}.{j}", leaf)
+                     for j, leaf in enumerate(leaves, 1)]
+        for n, case in flat:
             case = _as_dict(case)
             terms = []
             for p in _as_list(case.get("products")):
@@ -100,7 +109,7 @@ def _proof_html(proof: Proof) -> str:
                       for e in _as_list(case.get("equalities"))]
             terms += ["·".join([f"g{_esc(i)}" for i in _as_list(_as_dict(sq).get("atoms"))]
                                + ["m<sup>T</sup>Gm"]) for sq in _as_list(case.get("squares"))]
-            rows.append([str(n), " + ".join(terms) or "<em>none</em>",
+            rows.append([n, " + ".join(terms) or "<em>none</em>",
                          f"<code>-{_esc(case.get('constant', '0'))}</code>"])
         out.append(_table(["case", "combination (multiplier · product of constraints g)",
                            "equals"], rows))
