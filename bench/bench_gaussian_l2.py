@@ -28,6 +28,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--head", type=int, default=80, help="head degree of the certificates")
     ap.add_argument("--witness-degree", type=int, default=61)
+    ap.add_argument("--dim2-head", type=int, default=21,
+                    help="head degree of the dimension-2 certificate (0: skip)")
     args = ap.parse_args()
 
     print("threshold of each degree (float, S-lemma bisection):")
@@ -69,6 +71,25 @@ def main() -> None:
     print(f"\nwitness of degree {d}: C/V = {float(L2.covariance(a) / L2.variance(a)):.3g} "
           f"at s2 = {float(s2):.7f} (search {t1 - t0:.2f} s, exact check {t2 - t1:.2f} s)")
     print(f"so s1 lies in [{float(s2):.7f}, {float(sigma):.7f}]")
+
+    if args.dim2_head:
+        d2 = args.dim2_head
+        print(f"\ndimension 2, head degree {d2}:")
+        t0 = time.perf_counter()
+        th = L2.threshold_nd(2, d2)
+        a = L2.search_zero_witness_nd(th - 1e-6, 2, d2)
+        s2, below = L2.check_zero_witness_nd(a)
+        print(f"  witness: Cov < 0 at s2 = {float(s2):.6f} (degree {d2}; "
+              f"{time.perf_counter() - t0:.1f} s)")
+        for s in (Fraction(3, 10), Fraction(1, 2)):
+            t0 = time.perf_counter()
+            cert = L2.search_bound_nd(s, 2, d2)
+            t1 = time.perf_counter()
+            L2.check_bound_nd(cert)
+            print(f"  certificate: Cov >= {float(Fraction(cert['kappa'])):.4g} Var F(X) for "
+                  f"every F with s2 >= {s} (search {t1 - t0:.1f} s, exact check "
+                  f"{time.perf_counter() - t1:.1f} s)")
+        print(f"  so s1(2) lies in [{float(s2):.5f}, 0.3]")
 
     print("\nany dimension (product_family, degree 3): least dimension with Cov <= 0 at s2")
     for s in ("1/2", "3/4", "9/10", "99/100"):

@@ -268,3 +268,228 @@ def dimension_for_zero(sigma: Fraction) -> int:
     bound = (3 * sigma + 1) ** 2 / (2 * sigma * (1 - sigma))
     m = -(-bound.numerator // bound.denominator)
     return m + 1
+
+
+# ---- dimension n: the same certificate over multi-indices -----------------------------
+#
+# In dimension n, F = Σ_{α != 0} a_α He_α with He_α(x) = Π_i He_{α_i}(x_i); coordinates are
+# independent, so E[He_α(X) He_β(Z)] = Π_i t_prime(α_i, β_i) (zero unless β >= α
+# componentwise with even differences), V = Σ α! a_α², and W1 = Σ_{|α|=1} a_α² (the
+# affine fit is the projection on degree <= 1). The head is |α| <= D, the tail the rest.
+# Row norms factor: Σ_β T_{αβ}² = Π_i R(α_i) with R(j) = Σ_i t_{j,i} the one-dimensional
+# row sums (R(0) = Σ C(2i,i) 16^-i = 2/√3). beta_T² bounds Σ_{|α|>D} Π R(α_i), beta² the
+# head rows' squares beyond |β| > D; both from exact partial sums and ratio-1/2 remainders.
+
+def _row_terms(j: int, count: int) -> tuple[list[Fraction], Fraction]:
+    """(t_{j,0..count-1} exactly, a bound on the rest of the row's sum)."""
+    out = []
+    t = Fraction(1, 4 ** j)
+    for i in range(count):
+        out.append(t)
+        t *= Fraction((j + 2 * i + 1) * (j + 2 * i + 2), 16 * (i + 1) ** 2)
+    # the rest from i = count on: summed exactly until the ratio is <= 1/2 (``_row_tail``)
+    return out, _row_tail(j, count)
+
+
+def tail_bounds_nd(dim: int, degree: int, terms: int = 60) -> tuple[Fraction, Fraction]:
+    """(beta, beta_T) in dimension ``dim`` for the head |α| <= degree: rationals >= the
+    Frobenius norms of the head-tail and tail-tail parts of the normalized form."""
+    import itertools
+    d = degree
+    rows = {j: _row_terms(j, terms) for j in range(0, d + 1)}
+    full = {j: sum(v) + rest for j, (v, rest) in rows.items()}      # >= R(j)
+
+    def R(j: int) -> Fraction:
+        return full[j] if j <= d else Fraction(2, 2 ** j)          # R(j) <= 2^(1-j)
+
+    # tail-tail: every row with |α| > d; Σ over |α| = s of Π R(α_i), summed exactly to
+    # s = 4d and beyond that bounded by Σ_s C(s+dim-1, dim-1) * max(R0, 1)^dim * 2^(dim-s)
+    r0 = max(R(0), Fraction(1))
+    tail_t = Fraction(0)
+    for s in range(d + 1, 4 * d + 1):
+        for alpha in itertools.product(range(s + 1), repeat=dim):
+            if sum(alpha) == s:
+                p = Fraction(1)
+                for a in alpha:
+                    p *= R(a)
+                tail_t += p
+    from math import comb
+    far = Fraction(0)
+    for s in range(4 * d + 1, 4 * d + 400):
+        far += comb(s + dim - 1, dim - 1) * r0 ** dim * Fraction(2 ** dim, 2 ** s)
+    tail_t += far * 2            # the sum beyond s = 4d + 400 is below the last 400 terms'
+    # cross: head rows, columns with |β| > d: Σ over (i_1..i_n), 2 Σ i > d - |α|
+    cross = Fraction(0)
+    for s in range(1, d + 1):
+        for alpha in itertools.product(range(s + 1), repeat=dim):
+            if sum(alpha) != s:
+                continue
+            need = (d - s) // 2 + 1              # Σ i_k >= need
+            seqs = [rows[a][0] for a in alpha]
+            # exact part over i_k < terms: the convolution of the rows, from Σ i = need on
+            conv = {0: Fraction(1)}
+            for seq in seqs:
+                new: dict[int, Fraction] = {}
+                for k, v in conv.items():
+                    for i, t in enumerate(seq):
+                        new[k + i] = new.get(k + i, Fraction(0)) + v * t
+                conv = new
+            cross += sum((v for k, v in conv.items() if k >= need), Fraction(0))
+            # any i_k >= terms: at most rest(α_k) times the others' full sums
+            for k, a in enumerate(alpha):
+                p = rows[a][1]
+                for m, b in enumerate(alpha):
+                    if m != k:
+                        p *= full[b]
+                cross += p
+    return _sqrt_up(cross), _sqrt_up(tail_t)
+
+
+def _multi_indices(dim: int, degree: int) -> list[tuple[int, ...]]:
+    import itertools
+    return [a for s in range(1, degree + 1)
+            for a in itertools.product(range(s + 1), repeat=dim) if sum(a) == s]
+
+
+def _t_multi(a: tuple, b: tuple) -> Fraction:
+    """E[He_a(X) He_b(Z)] in dimension len(a) (exact)."""
+    out = Fraction(1)
+    for x, y in zip(a, b):
+        out *= t_prime(x, y)
+        if not out:
+            break
+    return out
+
+
+def _alpha_factorial(a: tuple) -> int:
+    out = 1
+    for x in a:
+        out *= factorial(x)
+    return out
+
+
+def check_bound_nd(cert: dict) -> str:
+    """``check_bound`` in dimension cert["dim"] (1 to 3): every F in L2(N(0, I_dim)) with
+    s2 >= sigma has Cov(F(X), F(Z)) >= kappa Var F(X). Raises L2Error."""
+    from .checker import CertificateError, psd_ldl
+    try:
+        sigma, kappa, mu = (Fraction(str(cert[k])) for k in ("sigma", "kappa", "mu"))
+        d, dim = int(cert["degree"]), int(cert["dim"])
+    except (KeyError, ValueError, TypeError, ZeroDivisionError) as exc:
+        raise L2Error(f"malformed certificate: {exc}") from None
+    if not (0 <= sigma <= 1 and kappa >= 0 and mu >= 0 and 1 <= dim <= 3
+            and 2 <= d <= (200 if dim == 1 else 30 if dim == 2 else 12)):
+        raise L2Error("need 0 <= sigma <= 1, kappa >= 0, mu >= 0, dim 1..3 and a head "
+                      "degree of at most 200, 30, 12 for dim 1, 2, 3")
+    beta, beta_t = tail_bounds_nd(dim, d)
+    slack = mu * sigma - kappa - beta_t - beta / 2
+    if slack < 0:
+        raise L2Error(f"the tail is not covered: mu*sigma - kappa - beta_T - beta/2 = "
+                      f"{float(slack):.3g} < 0")
+    shift = mu * sigma - kappa - beta / 2
+    classes: dict[tuple, list] = {}
+    for a in _multi_indices(dim, d):
+        classes.setdefault(tuple(x % 2 for x in a), []).append(a)
+    for parity, members in sorted(classes.items()):
+        m = []
+        for a in members:
+            row = []
+            for b in members:
+                if a == b:
+                    v = _t_multi(a, a) + shift * _alpha_factorial(a) - (mu if sum(a) == 1 else 0)
+                else:
+                    v = (_t_multi(a, b) + _t_multi(b, a)) / 2
+                row.append(v)
+            m.append(row)
+        try:
+            psd_ldl(m)
+        except CertificateError:
+            raise L2Error(f"the head block of parity {parity} is not positive "
+                          "semidefinite (exact LDL^T)") from None
+    what = "Cov > 0 wherever s2 > sigma" if kappa == 0 else \
+        f"Cov >= {kappa} Var F(X)"
+    return (f"dimension {dim}: every F in L2 with s2 >= {sigma}: {what} (head degree {d}, "
+            f"tail bounds beta = {float(beta):.2g}, beta_T = {float(beta_t):.2g}; exact LDL)")
+
+
+def _normalized_nd(dim: int, d: int):
+    import numpy as np
+    al = _multi_indices(dim, d)
+    s = np.zeros((len(al), len(al)))
+    for i, a in enumerate(al):
+        for j, b in enumerate(al):
+            v = _t_multi(a, b)
+            if v:
+                s[i, j] = float(v) / (_alpha_factorial(a) * _alpha_factorial(b)) ** 0.5
+    w = np.diag([1.0 if sum(a) == 1 else 0.0 for a in al])
+    return (s + s.T) / 2, w
+
+
+def _best_mu_nd(s, w, sigma: float):
+    import numpy as np
+    f = lambda mu: np.linalg.eigvalsh(s + mu * (sigma * np.eye(len(s)) - w))[0]
+    lo, hi = 0.0, 50.0
+    for _ in range(100):
+        m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        lo, hi = (m1, hi) if f(m1) < f(m2) else (lo, m2)
+    return lo, f(lo)
+
+
+def threshold_nd(dim: int, degree: int) -> float:
+    """The largest s2 at which some polynomial of degree <= ``degree`` in dimension
+    ``dim`` has C <= 0 (float, S-lemma bisection)."""
+    s, w = _normalized_nd(dim, degree)
+    lo, hi = 0.0, 1.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if _best_mu_nd(s, w, mid)[1] > 0 else (mid, hi)
+    return lo
+
+
+def search_bound_nd(sigma: Fraction, dim: int, degree: int, margin: float = 1e-6) -> dict:
+    """A ``check_bound_nd`` certificate for about the largest kappa at sigma (floats)."""
+    beta, beta_t = (float(b) for b in tail_bounds_nd(dim, degree))
+    s, w = _normalized_nd(dim, degree)
+    mu, lam = _best_mu_nd(s, w, float(sigma))
+    kappa = max(0.0, min(lam - beta / 2, mu * float(sigma) - beta_t - beta / 2) - margin)
+    return {"sigma": str(Fraction(sigma)), "degree": degree, "dim": dim,
+            "mu": str(Fraction(mu).limit_denominator(10 ** 9)),
+            "kappa": str(Fraction(kappa).limit_denominator(10 ** 9))}
+
+
+def covariance_nd(a: dict[tuple, Fraction]) -> Fraction:
+    """C = Cov(F(X), F(Z)) for F = Σ a_α He_α (multi-indices; exact)."""
+    keys = [k for k, v in a.items() if v and any(k)]
+    return sum((_t_multi(x, y) * a[x] * a[y] for x in keys for y in keys), Fraction(0))
+
+
+def check_zero_witness_nd(a: dict[tuple, Fraction]) -> tuple[Fraction, bool]:
+    """Multi-index coefficients with C <= 0: (s2, whether the part without degree 1 has
+    C <= 0 too). r2 = 0 is attained at s2 (the slice is connected and holds an F with
+    C > 0); with the second, at every s2 up to it (the sinusoid argument). Raises L2Error
+    when C > 0."""
+    a = {tuple(k): Fraction(str(v)) for k, v in a.items()}
+    linear = sum((v * v for k, v in a.items() if sum(k) == 1), Fraction(0))
+    if linear == 0:
+        raise L2Error("the witness has no linear part")
+    if covariance_nd(a) > 0:
+        raise L2Error(f"Cov(F(X), F(Z)) = {float(covariance_nd(a)):.3g} > 0")
+    below = covariance_nd({k: v for k, v in a.items() if sum(k) != 1}) <= 0
+    var = sum((_alpha_factorial(k) * v * v for k, v in a.items() if any(k)), Fraction(0))
+    return linear / var, below
+
+
+def search_zero_witness_nd(sigma: float, dim: int, degree: int) -> dict[tuple, Fraction]:
+    """Rational multi-index coefficients with C < 0 at s2 about ``sigma`` (below the
+    threshold of this degree); check with ``check_zero_witness_nd``."""
+    import numpy as np
+    s, w = _normalized_nd(dim, degree)
+    mu, _ = _best_mu_nd(s, w, sigma)
+    vals, vecs = np.linalg.eigh(s + mu * (sigma * np.eye(len(s)) - w))
+    c = vecs[:, 0]
+    c = c / (np.abs(c).max() or 1.0)
+    out = {}
+    for i, a in enumerate(_multi_indices(dim, degree)):
+        root = Fraction(isqrt(_alpha_factorial(a) * 10 ** 48), 10 ** 24)
+        out[a] = Fraction(float(c[i])).limit_denominator(10 ** 12) / root
+    return out

@@ -158,3 +158,53 @@ def test_product_family_in_high_dimension():
     assert L2.dimension_for_zero(Fr(9, 10)) == 78
     assert cov_can_vanish(77, Fr(9, 10)) and not cov_can_vanish(76, Fr(9, 10))
     assert L2.dimension_for_zero(Fr(1, 2)) == 14 and not cov_can_vanish(12, Fr(1, 2))
+
+
+# --- dimension 2 ---------------------------------------------------------------------------
+
+def test_multi_index_moments_are_products_of_the_one_dimensional_ones():
+    # E[He_a(X) He_b(Z)] for independent coordinates, against the moments recomputed here
+    for a, b in (((1, 0), (1, 2)), ((2, 1), (2, 3)), ((0, 2), (2, 2)), ((1, 1), (3, 1))):
+        want = e_he_he(a[0], b[0]) * e_he_he(a[1], b[1])
+        assert L2._t_multi(a, b) == want, (a, b)
+    assert L2._t_multi((1, 0), (0, 1)) == 0 == L2._t_multi((2, 0), (1, 1))
+
+
+def test_dimension_two_tail_bounds_cover_a_direct_sum():
+    from math import factorial
+    beta, beta_t = L2.tail_bounds_nd(2, 7)
+    d = 7
+    heads = [a for a in L2._multi_indices(2, d)]
+    part = Fr(0)
+    for a in heads:
+        for i in range(0, 8):
+            for j in range(0, 8):
+                b = (a[0] + 2 * i, a[1] + 2 * j)
+                if sum(b) > d:
+                    t = L2._t_multi(a, b)
+                    part += t * t / (factorial(a[0]) * factorial(a[1]) * factorial(b[0])
+                                     * factorial(b[1]))
+    assert beta ** 2 >= part > 0
+    # in dimension 1 they agree with the dedicated ones (beta_T is 2^((1-20)/2) there)
+    nd, one = L2.tail_bounds_nd(1, 20), L2.tail_bounds(20)
+    assert nd[1] ** 2 >= Fr(2, 2 ** 20) and abs(nd[1] - one[1]) < Fr(1, 10 ** 15)
+    assert nd[0] <= one[0] + Fr(1, 10 ** 15)
+
+
+def test_dimension_two_zero_witness_is_checked_exactly():
+    # the degree-11 threshold in dimension 2 is 0.1571 (above dimension 1's 0.1142)
+    a = L2.search_zero_witness_nd(0.155, 2, 11)
+    s2, below = L2.check_zero_witness_nd(a)
+    assert s2 > Fr(15, 100) and L2.covariance_nd(a) < 0
+    with pytest.raises(L2.L2Error, match="> 0"):
+        L2.check_zero_witness_nd({**a, (1, 0): a[(1, 0)] * 3, (0, 1): a[(0, 1)] * 3})
+
+
+
+
+@pytest.mark.slow
+def test_dimension_two_certificate_covers_every_F_with_s2_at_least_a_half():
+    cert = L2.search_bound_nd(Fr(1, 2), 2, 15)
+    assert "dimension 2: every F in L2 with s2 >= 1/2" in L2.check_bound_nd(cert)
+    with pytest.raises(L2.L2Error):
+        L2.check_bound_nd({**cert, "sigma": "1/5"})        # below the dimension-2 threshold
