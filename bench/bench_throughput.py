@@ -9,7 +9,11 @@
    cold (--force, an empty Coq cache), --force again (Coq cache filled), and warm
    (unchanged inputs).
 
-    python bench/bench_throughput.py [--n N] [--skip-main]
+    python bench/bench_throughput.py [--n N] [--repeat R] [--skip-main]
+
+Part 1 runs R times (default 3, alternating --jobs 1 and --jobs 2 so that a slow spell
+of the machine touches both) and prints the median and the range of each figure: one
+run varies by about 5 % from the next.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import statistics
 from fractions import Fraction
 from pathlib import Path
 
@@ -81,6 +86,7 @@ def raw_z3(binary: str, texts: list[str]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=50)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of part 1 (median)")
     ap.add_argument("--skip-main", action="store_true")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores")
@@ -88,11 +94,16 @@ def main() -> None:
         tmp = Path(tmp)
         (tmp / "c").mkdir()
         files = corpus(tmp / "c", args.n)
-        times = {}
-        for jobs in (1, 2):
-            store = tmp / f"store{jobs}"
-            times[jobs] = prover(["check", "-q", "--jobs", str(jobs), "--store", str(store),
-                                  str(tmp / "c")])
+        runs: dict[int, list[float]] = {1: [], 2: []}
+        for r in range(max(1, args.repeat)):
+            for jobs in (1, 2):
+                store = tmp / f"store{jobs}-{r}"          # fresh: nothing reused
+                runs[jobs].append(prover(["check", "-q", "--jobs", str(jobs), "--store",
+                                          str(store), str(tmp / "c")]))
+        times = {j: statistics.median(v) for j, v in runs.items()}
+        spread = {j: f" (median of {len(v)}: {min(v):.2f}-{max(v):.2f} s)" if len(v) > 1
+                  else "" for j, v in runs.items()}
+        ratios = sorted(a / b for a, b in zip(runs[1], runs[2]))
         texts = []
         for f in files:
             conj = load(f)
@@ -107,9 +118,11 @@ def main() -> None:
             raw_line = "z3 binary not found (apt-get install z3)"
         n = args.n
         print(f"\n{n} generated twins conjectures (max_order 1-2):")
-        print(f"  prover check --jobs 1: {times[1]:.2f} s  ({times[1] / n:.3f} s per conjecture)")
-        print(f"  prover check --jobs 2: {times[2]:.2f} s  ({times[2] / n:.3f} s per "
-              f"conjecture), speed-up {times[1] / times[2]:.2f}x")
+        print(f"  prover check --jobs 1: {times[1]:.2f} s{spread[1]}  "
+              f"({times[1] / n:.3f} s per conjecture)")
+        print(f"  prover check --jobs 2: {times[2]:.2f} s{spread[2]}  ({times[2] / n:.3f} s "
+              f"per conjecture), speed-up {times[1] / times[2]:.2f}x (run by run: "
+              f"{', '.join(f'{x:.2f}x' for x in ratios)})")
         print(f"  raw z3 binary, same SMT-LIB, sequential: {raw_line}")
         if raw:
             print(f"  ratio prover (--jobs 2, amortized) / raw z3: {times[2] / raw:.2f}x; "
