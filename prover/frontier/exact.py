@@ -221,17 +221,24 @@ def _exact_frontier(inst, lf: _LinearFractional, ex, ey, x: str, y: str) -> Fron
     return fr
 
 
+def witness_point(inst, values: dict, ex, ey) -> Pt | None:
+    """Where the component values ``values`` land, (X, Y) evaluated exactly from the
+    instance's statistics, or None when they are not a member (a constraint fails)."""
+    from ..evaluate import ExactEvaluator
+    from ..formula import holds
+    if not all(holds(a, values) for a in inst.constraints):
+        return None
+    ev = ExactEvaluator(inst, values)
+    return ev.term(ex), ev.term(ey)
+
+
 def _check_witnesses(inst, fr: Frontier, ex, ey) -> None:
     """Every witness is re-evaluated from the model's statistics: it must be a member of
     the family (constraints hold) and land exactly on its point."""
-    from ..evaluate import ExactEvaluator
-    from ..formula import holds
-
     def check(values: dict, expected: Pt, what: str):
-        if not all(holds(a, values) for a in inst.constraints):
+        got = witness_point(inst, values, ex, ey)
+        if got is None:
             raise AssertionError(f"witness of {what} violates the model's constraints")
-        ev = ExactEvaluator(inst, values)
-        got = (ev.term(ex), ev.term(ey))
         if got != expected:
             raise AssertionError(f"witness of {what} gives {got}, not {expected}")
 

@@ -169,27 +169,24 @@ class Frontier:
             "notes": self.notes,
             "seconds": round(self.seconds, 3),
         }
-        if self.theorem is not None:
-            out["theorem"] = self.theorem
-            out["inner"] = {"hull": [pt(p) for p in self.inner], "points": 0, "best": {}}
-            out["outer"] = {"bounds": [{"a": _num(b.a), "b": _num(b.b), "h": _num(b.h),
-                                        "claim": b.claim, "source": b.source,
-                                        "trust": b.trust} for b in self.bounds],
-                            "polygon": [pt(p) for p in self.outer or []]}
-            out["gap"] = 0
-        if not self.exact:
-            out["inner"] = {"hull": [pt(p) for p in self.inner],
-                            "points": len(self.points),
+        if self.theorem is not None or not self.exact:
+            # a region theorem reports its proved sides and witnessed corners in the shape
+            # of an approximate frontier, with gap 0
+            out["inner"] = {"hull": [pt(p) for p in self.inner], "points": len(self.points),
                             "best": {k: [pt(p) for p in v] for k, v in self.best.items()}}
             out["outer"] = {"bounds": [{"a": _num(b.a), "b": _num(b.b), "h": _num(b.h),
                                         "claim": b.claim, "source": b.source,
                                         "trust": b.trust} for b in self.bounds],
-                            "polygon": [pt(p) for p in self.outer] if self.outer else None,
-                            "pieces": [{"claim": c.claim, "assume": list(c.assume),
-                                        "x_from": _num(c.x_from), "x_to": _num(c.x_to),
-                                        "y_at_least": _num(c.y_at_least),
-                                        "trust": c.trust, "source": c.source}
-                                       for c in self.pieces]}
+                            "polygon": [pt(p) for p in self.outer] if self.outer else None}
+        if self.theorem is not None:
+            out["theorem"] = self.theorem
+            out["gap"] = 0
+        elif not self.exact:
+            out["outer"]["pieces"] = [{"claim": c.claim, "assume": list(c.assume),
+                                       "x_from": _num(c.x_from), "x_to": _num(c.x_to),
+                                       "y_at_least": _num(c.y_at_least),
+                                       "trust": c.trust, "source": c.source}
+                                      for c in self.pieces]
             out["gap"] = None if self.gap is None or math.isinf(self.gap) else round(self.gap, 6)
         return out
 

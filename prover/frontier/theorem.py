@@ -25,6 +25,7 @@ from fractions import Fraction
 
 from .. import expr as E
 from ..errors import ExprError
+from .exact import witness_point
 from .results import Bound, BoundaryPoint, Edge, Facet, Frontier, Pt
 from .text import inequality_text
 
@@ -39,7 +40,8 @@ def _sides(thm) -> list[tuple[int, int, Fraction]]:
     return [(0, -1, -y0), (1, 0, x1), (0, 1, y1), (-1, 0, -x0)]
 
 
-def _prove_side(inst, claim: str, timeout: float) -> Bound:
+def _prove_side(inst, claim: str, timeout: float) -> str:
+    """The source of the certificate proving ``claim``, replayed by the checker here."""
     from ..certify import search_certificate
     from ..checker import CertificateError, check_proof, evidence_kind
     from ..encode import encode
@@ -54,16 +56,12 @@ def _prove_side(inst, claim: str, timeout: float) -> Bound:
         check_proof(problem, proof)
     except CertificateError as exc:
         raise NotProved(f"the certificate for {claim} does not check: {exc}") from None
-    return Bound(Fraction(0), Fraction(0), Fraction(0), claim,
-                 f"{evidence_kind(proof)} certificate, replayed by the checker",
-                 "certificate")
+    return f"{evidence_kind(proof)} certificate, replayed by the checker"
 
 
 def theorem_frontier(inst, thm, x: str, y: str, timeout: float = 10.0) -> Frontier:
     """The exact frontier the theorem ``thm`` describes, every piece re-checked here;
     NotProved when a piece does not check."""
-    from ..evaluate import ExactEvaluator
-    from ..formula import holds
     from .. import models
 
     x0, x1, y0, y1 = thm.box
@@ -79,10 +77,9 @@ def theorem_frontier(inst, thm, x: str, y: str, timeout: float = 10.0) -> Fronti
         values = thm.witness(*p)
         if values is None:
             raise NotProved(f"the family names no rational member at {p}")
-        if not all(holds(a, values) for a in concrete.constraints):
+        got = witness_point(concrete, values, cx, cy)
+        if got is None:
             raise NotProved(f"the witness of {p} is not a member of the concrete family")
-        ev = ExactEvaluator(concrete, values)
-        got = (ev.term(cx), ev.term(cy))
         if got != p:
             raise NotProved(f"the witness of {p} lands on {got}")
         exact = concrete.realize(values).exact
@@ -97,9 +94,8 @@ def theorem_frontier(inst, thm, x: str, y: str, timeout: float = 10.0) -> Fronti
                   shape="polygon", vertices=vertices)
     for k, (a, b, h) in enumerate(_sides(thm)):
         formula = inequality_text(a, b, h, x, y)
-        bound = _prove_side(inst, inequality_text(a, b, h, thm.x, thm.y), timeout)
-        fr.bounds.append(Bound(Fraction(a), Fraction(b), h, formula, bound.source,
-                               bound.trust))
+        source = _prove_side(inst, inequality_text(a, b, h, thm.x, thm.y), timeout)
+        fr.bounds.append(Bound(Fraction(a), Fraction(b), h, formula, source, "certificate"))
         fr.facets.append(Facet(a, b, h, formula, False, "all"))
         start, end = vertices[k], vertices[(k + 1) % 4]
         at = _edge_point(thm, start.point, end.point)
