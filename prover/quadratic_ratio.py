@@ -327,6 +327,25 @@ def _rationals(x: float, digits=(10 ** 3, 10 ** 6, 10 ** 9, 10 ** 12)):
     return [Fraction(x).limit_denominator(d) for d in digits]
 
 
+def slice_of(roles: dict) -> tuple:
+    """(lo, hi, equal) of a case's slice, as ``_Numeric`` takes them."""
+    lo, hi = roles["lo"], roles["hi"]
+    equal = lo is not None and hi is not None and lo[0] == hi[0] and lo[3]
+    return None if lo is None else lo[1], None if hi is None else hi[1], equal
+
+
+def rounded(m: Fraction, need: float, mu_best: float, tau: float):
+    """Rational (mu, tau) to try for an exact certificate proving r2 >= m: mu a quarter of
+    the way from the needed sqrt(m)/2 to the float optimum mu_best, with 4 mu^2 >= m, and
+    tau near the optimum's, simplest first."""
+    for mu in _rationals(need + (mu_best - need) / 4):
+        if 4 * mu * mu < m or float(mu) >= mu_best:
+            continue
+        for tau_q in _rationals(tau, (10 ** 3, 10 ** 6)):
+            if tau_q > 0:
+                yield mu, tau_q
+
+
 def case_certificate(atoms: list[Atom], f: Forms) -> tuple[dict | None, str]:
     """(certificate, '') or (None, why not) for one case."""
     trivial = opposite_pair(atoms)
@@ -335,42 +354,27 @@ def case_certificate(atoms: list[Atom], f: Forms) -> tuple[dict | None, str]:
     roles = read_case(atoms, f)
     if isinstance(roles, str):
         return None, roles
-    lo, hi = roles["lo"], roles["hi"]
-    equal = lo is not None and hi is not None and lo[0] == hi[0] and lo[3]
-    if lo is not None and hi is not None and not equal and lo[1] > hi[1]:
+    lo, hi, equal = slice_of(roles)
+    if lo is not None and hi is not None and not equal and lo > hi:
         return None, "the slice bounds are inconsistent"
     _, m, _ = roles["claim"]
-    num = _Numeric(f, None if lo is None else lo[1], None if hi is None else hi[1], equal)
-    mu_best, tau, l1, l2 = best_form(f, None if lo is None else lo[1],
-                                     None if hi is None else hi[1], equal, num)
+    num = _Numeric(f, lo, hi, equal)
+    mu_best, tau, l1, l2 = best_form(f, lo, hi, equal, num)
     need = math.sqrt(float(m)) / 2
     if not mu_best > need * (1 + 1e-12):
         best = 4 * max(mu_best, 0.0) ** 2
         return None, (f"the best S-lemma certificate on this slice proves r2 >= "
                       f"{best:.6g} only, below {float(m):.6g}")
-    target = need + (mu_best - need) / 4
     last = "no rational choice checked"
-    for mu in _rationals(target):
-        if 4 * mu * mu < m or float(mu) >= mu_best:
-            continue
-        for tau_q in _rationals(tau, (10 ** 3, 10 ** 6)):
-            if tau_q <= 0:
-                continue
-            _, l1f, l2f = num.best_multipliers(float(tau_q))
-            for l1q, l2q in zip(_rationals(max(l1f, 0.0) if not equal else l1f),
-                                _rationals(max(l2f, 0.0))):
-                try:
-                    return exact_case(atoms, f, roles, mu, tau_q, l1q, l2q), ""
-                except CertificateError as exc:
-                    last = str(exc)
+    for mu, tau_q in rounded(m, need, mu_best, tau):
+        _, l1f, l2f = num.best_multipliers(float(tau_q))
+        for l1q, l2q in zip(_rationals(max(l1f, 0.0) if not equal else l1f),
+                            _rationals(max(l2f, 0.0))):
+            try:
+                return exact_case(atoms, f, roles, mu, tau_q, l1q, l2q), ""
+            except CertificateError as exc:
+                last = str(exc)
     return None, f"the rounded certificate does not check ({last})"
-
-
-def slice_of(roles: dict) -> tuple:
-    """(lo, hi, equal) of a case's slice, as ``_Numeric`` takes them."""
-    lo, hi = roles["lo"], roles["hi"]
-    equal = lo is not None and hi is not None and lo[0] == hi[0] and lo[3]
-    return None if lo is None else lo[1], None if hi is None else hi[1], equal
 
 
 def search(problem, f: Forms, case_search=None) -> tuple[dict | None, str]:

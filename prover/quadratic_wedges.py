@@ -21,7 +21,7 @@ from .checker import CertificateError
 from .poly import Atom, Poly
 from .quadratic_ratio import (_BEST, Forms, _floats, _least, _Numeric, _rationals,
                               block_matrices, case_certificate, exact_case, read_case,
-                              slice_of)
+                              rounded, slice_of)
 from .quadratic_ratio import search as _search
 
 MAX_WEDGES = 24          # leaves per sign of a_1
@@ -47,8 +47,7 @@ def split_case_certificate(atoms, f: Forms) -> tuple[dict | None, str]:
         return None, why + f"; and a polynomial reaches r2 = {low:.6g} on the slice"
     if len(f.odd) != 2 or f.odd[0] not in odd_linear(f):
         return None, why
-    num = _Numeric(f, lo, hi, equal)
-    cert, more = wedge_certificate(atoms, f, roles, num, math.sqrt(float(m)) / 2)
+    cert, more = wedge_certificate(atoms, f, roles, _Numeric(f, lo, hi, equal))
     if cert is not None:
         return cert, ""
     return None, why + f"; split by the direction of the odd part: {more}"
@@ -164,25 +163,19 @@ def _wedge_leaf(atoms, f, m: Fraction, num, need, iL, iR):
     if not mu_best > need * (1 + 1e-9):
         return None, mu_best
     mu_best = min(mu_best, 4 * need + 1)
-    target = need + (mu_best - need) / 4
-    for mu in _rationals(target):
-        if 4 * mu * mu < m or float(mu) >= mu_best:
-            continue
-        for tq in _rationals(tau, (10 ** 3, 10 ** 6)):
-            if tq <= 0:
+    roles = read_case(atoms, f)
+    for mu, tq in rounded(m, need, mu_best, tau):
+        _, (l1f, l2f, nuf) = wn.at_tau(float(tq), (l1, l2, nu))
+        for l1q, l2q, nuq in zip(_rationals(l1f if num.equal else max(l1f, 0.0)),
+                                 _rationals(max(l2f, 0.0)), _rationals(max(nuf, 0.0))):
+            try:
+                return exact_case(atoms, f, roles, mu, tq, l1q, l2q, (nuq, iL, iR)), mu_best
+            except CertificateError:
                 continue
-            _, (l1f, l2f, nuf) = wn.at_tau(float(tq), (l1, l2, nu))
-            for l1q, l2q, nuq in zip(_rationals(l1f if num.equal else max(l1f, 0.0)),
-                                     _rationals(max(l2f, 0.0)), _rationals(max(nuf, 0.0))):
-                try:
-                    return exact_case(atoms, f, read_case(atoms, f), mu, tq, l1q, l2q,
-                                      (nuq, iL, iR)), mu_best
-                except CertificateError:
-                    continue
     return None, mu_best
 
 
-def wedge_certificate(atoms, f: Forms, roles: dict, num: _Numeric, need: float):
+def wedge_certificate(atoms, f: Forms, roles: dict, num: _Numeric):
     """A split certificate of the case: by the sign of a_1, then by cut slopes of the
     odd block's direction, each leaf an S-lemma certificate on its wedge; (cert, '') or
     (None, why not)."""
@@ -199,18 +192,18 @@ def wedge_certificate(atoms, f: Forms, roles: dict, num: _Numeric, need: float):
                 for i in range(1, n)]
         cuts = sorted(set(cuts))
         leaves = list(zip([None] + cuts, cuts + [None]))
-        side = _side(atoms, f, x1, xk, leaves, num, need, m, flip=False)
-        if isinstance(side, tuple):
-            why, got = side
-            # finer wedges only help when the worst one is nearly there
-            close = got > 0.97 * float(m)
-            continue
-        other = _side(atoms, f, x1, xk, leaves, num, need, m, flip=True)
-        if isinstance(other, tuple):
-            why, got = other
-            close = got > 0.97 * float(m)
-            continue
-        return {"split": {"poly": x1.to_json(), "nonneg": side, "nonpos": other}}, ""
+        sides = []
+        for flip in (False, True):                 # a_1 >= 0, then a_1 <= 0
+            sub = _side(atoms, f, x1, xk, leaves, num, need, m, flip=flip)
+            if isinstance(sub, tuple):
+                why, got = sub
+                # finer wedges only help when the worst one is nearly there
+                close = got > 0.97 * float(m)
+                break
+            sides.append(sub)
+        else:
+            return {"split": {"poly": x1.to_json(), "nonneg": sides[0],
+                              "nonpos": sides[1]}}, ""
     return None, why
 
 
