@@ -70,9 +70,8 @@ def t_prime(j: int, k: int) -> Fraction:
 
 
 def covariance(a: dict[int, Fraction]) -> Fraction:
-    """C = Cov(F(X), F(Z)) for F = Σ a_k He_k (exact)."""
-    ks = sorted(k for k, v in a.items() if v and k >= 1)
-    return sum((t_prime(j, k) * a[j] * a[k] for j in ks for k in ks if j <= k), Fraction(0))
+    """C = Cov(F(X), F(Z)) for F = Σ a_k He_k (exact; ``covariance_nd`` in dimension 1)."""
+    return covariance_nd({(k,): v for k, v in a.items() if k >= 1})
 
 
 def variance(a: dict[int, Fraction]) -> Fraction:
@@ -108,38 +107,8 @@ def tail_bounds(degree: int) -> tuple[Fraction, Fraction]:
 def check_bound(cert: dict) -> str:
     """Exactly check {"sigma", "kappa", "mu", "degree"} (rational strings, an int):
     every F in L²(γ) with s2 >= sigma has Cov(F(X), F(Z)) >= kappa Var F(X). Returns
-    a one-line summary; raises L2Error."""
-    from .checker import CertificateError, psd_ldl
-    try:
-        sigma, kappa, mu = (Fraction(str(cert[k])) for k in ("sigma", "kappa", "mu"))
-        d = int(cert["degree"])
-    except (KeyError, ValueError, TypeError, ZeroDivisionError) as exc:
-        raise L2Error(f"malformed certificate: {exc}") from None
-    if not (0 <= sigma <= 1 and kappa >= 0 and mu >= 0 and 2 <= d <= 200):
-        raise L2Error("need 0 <= sigma <= 1, kappa >= 0, mu >= 0 and 2 <= degree <= 200")
-    beta, beta_t = tail_bounds(d)
-    slack = mu * sigma - kappa - beta_t - beta / 2
-    if slack < 0:
-        raise L2Error(f"the tail is not covered: mu*sigma - kappa - beta_T - beta/2 = "
-                      f"{float(slack):.3g} < 0")
-    shift = kappa + beta / 2 - mu * sigma
-    for parity in (1, 2):
-        ks = list(range(parity, d + 1, 2))
-        m = [[(t_prime(j, k) if j == k else (t_prime(min(j, k), max(j, k)) / 2))
-              - (shift * factorial(k) if j == k else 0) - (mu if j == k == 1 else 0)
-              for k in ks] for j in ks]
-        try:
-            psd_ldl(m)
-        except CertificateError as exc:
-            import re
-            pivot = re.search(r"pivot (\d+)", str(exc))
-            where = f" (exact LDL^T: pivot {pivot.group(1)} fails)" if pivot else ""
-            raise L2Error(f"the {'odd' if parity == 1 else 'even'} head block is not "
-                          f"positive semidefinite{where}") from None
-    what = "Cov > 0 wherever s2 > sigma" if kappa == 0 else \
-        f"Cov >= {kappa} Var F(X), so r2 >= {r2_floor(sigma, kappa):.4g}"
-    return (f"every F in L2 with s2 >= {sigma}: {what} (head degree {d}, tail bounds "
-            f"beta = {float(beta):.2g}, beta_T = {float(beta_t):.2g}; exact LDL)")
+    a one-line summary; raises L2Error. (``check_bound_nd`` in dimension 1.)"""
+    return check_bound_nd({**cert, "dim": 1})
 
 
 def var_z_ratio(sigma: Fraction) -> float:
@@ -175,64 +144,28 @@ def check_zero_witness(a: dict[int, Fraction]) -> Fraction:
 
 # ---- search (floats; untrusted) -------------------------------------------------------
 
-def _normalized(d: int):
-    import numpy as np
-    t = np.zeros((d, d))
-    for j in range(1, d + 1):
-        for k in range(j, d + 1, 2):
-            t[j - 1, k - 1] = float(t_prime(j, k)) / (factorial(j) * factorial(k)) ** 0.5
-    return (t + t.T) / 2
-
-
-def _best_mu(s, sigma: float):
-    import numpy as np
-    d = len(s)
-    e = np.zeros((d, d))
-    e[0, 0] = 1.0
-    f = lambda mu: np.linalg.eigvalsh(s + mu * (sigma * np.eye(d) - e))[0]
-    lo, hi = 0.0, 50.0
-    for _ in range(120):
-        m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
-        lo, hi = (m1, hi) if f(m1) < f(m2) else (lo, m2)
-    return lo, f(lo)
-
-
 def search_bound(sigma: Fraction, degree: int = 80, margin: float = 1e-9) -> dict:
     """A certificate for about the largest kappa this head degree gives at sigma (kappa = 0
     if that is not positive), rounded to rationals; check it with ``check_bound``."""
-    beta, beta_t = (float(b) for b in tail_bounds(degree))
-    mu, lam = _best_mu(_normalized(degree), float(sigma))
-    kappa = max(0.0, min(lam - beta / 2, mu * float(sigma) - beta_t - beta / 2) - margin)
-    return {"sigma": str(Fraction(sigma)), "degree": degree,
-            "mu": str(Fraction(mu).limit_denominator(10 ** 9)),
-            "kappa": str(Fraction(kappa).limit_denominator(10 ** 9))}
+    cert = search_bound_nd(sigma, 1, degree, margin)
+    del cert["dim"]
+    return cert
 
 
 def threshold(degree: int, certified: bool = False) -> float:
     """The largest s2 at which some polynomial of degree <= ``degree`` has C <= 0 (float:
     bisection on the S-lemma certificate); ``certified``: the least sigma at which this
     head degree's certificate, tail included, has room (float; then ``search_bound``)."""
-    s = _normalized(degree)
-    need = 0.0
-    if certified:
-        beta, beta_t = (float(b) for b in tail_bounds(degree))
-        need = beta / 2 + 1e-9
-    lo, hi = 0.0, 1.0
-    for _ in range(50):
-        mid = (lo + hi) / 2
-        lo, hi = (lo, mid) if _best_mu(s, mid)[1] > need else (mid, hi)
-    return hi if certified else lo
+    return threshold_nd(1, degree, certified)
 
 
 def search_zero_witness(sigma: float, degree: int) -> dict[int, Fraction]:
     """Rational He coefficients of a degree-``degree`` polynomial with C < 0 at s2 about
     ``sigma`` (below the degree's threshold); check with ``check_zero_witness``."""
     import numpy as np
-    s = _normalized(degree)
-    mu, _ = _best_mu(s, sigma)
+    s, e = _normalized_nd(1, degree)
+    mu, _ = _best_mu_nd(s, e, sigma)
     d = len(s)
-    e = np.zeros((d, d))
-    e[0, 0] = 1.0
     w, v = np.linalg.eigh(s + mu * (sigma * np.eye(d) - e))
     c = v[:, 0] / (abs(v[0, 0]) if v[0, 0] else 1.0)
     # a_k = c_k / sqrt(k!): c_k to 12 digits, sqrt(k!) to 24 (relative), so that the
@@ -295,6 +228,8 @@ def tail_bounds_nd(dim: int, degree: int, terms: int = 60) -> tuple[Fraction, Fr
     """(beta, beta_T) in dimension ``dim`` for the head |α| <= degree: rationals >= the
     Frobenius norms of the head-tail and tail-tail parts of the normalized form."""
     import itertools
+    if dim == 1:
+        return tail_bounds(degree)              # the same sums, in closed form
     d = degree
     rows = {j: _row_terms(j, terms) for j in range(0, d + 1)}
     full = {j: sum(v) + rest for j, (v, rest) in rows.items()}      # >= R(j)
@@ -390,7 +325,7 @@ def check_bound_nd(cert: dict) -> str:
     classes: dict[tuple, list] = {}
     for a in _multi_indices(dim, d):
         classes.setdefault(tuple(x % 2 for x in a), []).append(a)
-    for parity, members in sorted(classes.items()):
+    for parity, members in sorted(classes.items(), reverse=True):   # the odd ones first
         m = []
         for a in members:
             row = []
@@ -403,12 +338,21 @@ def check_bound_nd(cert: dict) -> str:
             m.append(row)
         try:
             psd_ldl(m)
-        except CertificateError:
-            raise L2Error(f"the head block of parity {parity} is not positive "
-                          "semidefinite (exact LDL^T)") from None
-    what = "Cov > 0 wherever s2 > sigma" if kappa == 0 else \
-        f"Cov >= {kappa} Var F(X)"
-    return (f"dimension {dim}: every F in L2 with s2 >= {sigma}: {what} (head degree {d}, "
+        except CertificateError as exc:
+            import re
+            pivot = re.search(r"pivot (\d+)", str(exc))
+            where = f" (exact LDL^T: pivot {pivot.group(1)} fails)" if pivot else ""
+            block = (f"the {'odd' if parity[0] else 'even'} head block" if dim == 1
+                     else f"the head block of parity {parity}")
+            raise L2Error(f"{block} is not positive semidefinite{where}") from None
+    if kappa == 0:
+        what = "Cov > 0 wherever s2 > sigma"
+    elif dim == 1:
+        what = f"Cov >= {kappa} Var F(X), so r2 >= {r2_floor(sigma, kappa):.4g}"
+    else:
+        what = f"Cov >= {kappa} Var F(X)"
+    where = "" if dim == 1 else f"dimension {dim}: "
+    return (f"{where}every F in L2 with s2 >= {sigma}: {what} (head degree {d}, "
             f"tail bounds beta = {float(beta):.2g}, beta_T = {float(beta_t):.2g}; exact LDL)")
 
 
@@ -429,21 +373,24 @@ def _best_mu_nd(s, w, sigma: float):
     import numpy as np
     f = lambda mu: np.linalg.eigvalsh(s + mu * (sigma * np.eye(len(s)) - w))[0]
     lo, hi = 0.0, 50.0
-    for _ in range(100):
+    for _ in range(120):
         m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
         lo, hi = (m1, hi) if f(m1) < f(m2) else (lo, m2)
     return lo, f(lo)
 
 
-def threshold_nd(dim: int, degree: int) -> float:
-    """The largest s2 at which some polynomial of degree <= ``degree`` in dimension
-    ``dim`` has C <= 0 (float, S-lemma bisection)."""
+def threshold_nd(dim: int, degree: int, certified: bool = False) -> float:
+    """``threshold`` in dimension ``dim``."""
     s, w = _normalized_nd(dim, degree)
+    need = 0.0
+    if certified:
+        beta, _ = (float(b) for b in tail_bounds_nd(dim, degree))
+        need = beta / 2 + 1e-9
     lo, hi = 0.0, 1.0
-    for _ in range(40):
+    for _ in range(50):
         mid = (lo + hi) / 2
-        lo, hi = (lo, mid) if _best_mu_nd(s, w, mid)[1] > 0 else (mid, hi)
-    return lo
+        lo, hi = (lo, mid) if _best_mu_nd(s, w, mid)[1] > need else (mid, hi)
+    return hi if certified else lo
 
 
 def search_bound_nd(sigma: Fraction, dim: int, degree: int, margin: float = 1e-6) -> dict:
