@@ -29,16 +29,11 @@ from prover import solvers  # noqa: E402
 from prover.checker import check_proof  # noqa: E402
 from prover.conjecture import load  # noqa: E402
 from prover.models import gaussian as G  # noqa: E402
-from prover.quadratic_ratio import Forms, _Numeric  # noqa: E402
+from prover.quadratic_ratio import _Numeric  # noqa: E402
 
 
 def best_bound(degree: int, s2: Fraction) -> float:
-    alphas = G.multi_indices(1, degree)
-    names = [G.coefficient_name(a) for a in alphas]
-    V, Q, C, W1 = G.scaled_forms(1, degree, names)
-    f = Forms(V, Q, C, W1, [x for x, a in zip(names, alphas) if sum(a) % 2 == 0],
-              [x for x, a in zip(names, alphas) if sum(a) % 2], G.ODD_SCALE)
-    mu = _Numeric(f, s2, s2, True).best()[0]
+    mu = _Numeric(G.lower_bound_forms(1, degree), s2, s2, True).best()[0]
     return 4 * mu * mu if mu > 0 else 0.0
 
 

@@ -287,13 +287,8 @@ class Gaussian(Model):
         (found in floats here; the frontier certifies each claim or drops it)."""
         if (x.strip(), y.strip()) != ("s2", "r2") or params["dim"] != 1:
             return []
-        from ..quadratic_ratio import Forms, best_form
-        d = params["degree"]
-        alphas = multi_indices(1, d)
-        names = [coefficient_name(a) for a in alphas]
-        V, Q, C, W1 = scaled_forms(1, d, names)
-        f = Forms(V, Q, C, W1, [n for n, a in zip(names, alphas) if sum(a) % 2 == 0],
-                  [n for n, a in zip(names, alphas) if sum(a) % 2], ODD_SCALE)
+        from ..quadratic_ratio import best_form
+        f = lower_bound_forms(1, params["degree"])
         out = []
         for k in range(5):
             lo, hi = Fraction(k, 5), Fraction(k + 1, 5)
@@ -308,18 +303,23 @@ class Gaussian(Model):
         """Lower bounds on r2 on a slice of s2 (prover/quadratic_ratio.py: an S-lemma
         certificate C >= alpha V + beta Q there, then r2 >= 4 alpha beta), over the
         expanded concrete family."""
-        from ..quadratic_ratio import Forms
         from ..quadratic_wedges import search
         d, n = params["degree"], params["dim"]
-        alphas = multi_indices(n, d)
-        names = [coefficient_name(a) for a in alphas]
         if any(v in problem.variables for v in ("V", "Q", "C", "W1")):
             return None, ("the concrete family is too large to expand here (dim "
                           f"{n}, degree {d}); the lower-bound certificate needs it expanded")
-        V, Q, C, W1 = scaled_forms(n, d, names)
-        even = [x for x, a in zip(names, alphas) if sum(a) % 2 == 0]
-        odd = [x for x, a in zip(names, alphas) if sum(a) % 2 == 1]
-        return search(problem, Forms(V, Q, C, W1, even, odd, ODD_SCALE))
+        return search(problem, lower_bound_forms(n, d))
+
+
+def lower_bound_forms(dim: int, degree: int):
+    """V, Q, C, W1 of the expanded concrete family with its even and odd coefficient
+    blocks, as ``prover.quadratic_ratio`` takes them."""
+    from ..quadratic_ratio import Forms
+    alphas = multi_indices(dim, degree)
+    names = [coefficient_name(a) for a in alphas]
+    V, Q, C, W1 = scaled_forms(dim, degree, names)
+    return Forms(V, Q, C, W1, [x for x, a in zip(names, alphas) if sum(a) % 2 == 0],
+                 [x for x, a in zip(names, alphas) if sum(a) % 2 == 1], ODD_SCALE)
 
 
 def search_tiers(alphas: list[tuple[int, ...]]) -> list[list[Atom]]:
