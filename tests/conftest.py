@@ -41,13 +41,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+# tests that patch prover (or test the pool itself) get workers forked after their patches
+FRESH_POOL_FILES = {"test_pool.py", "test_fuzz.py"}
+
+
 @pytest.fixture(autouse=True)
-def _fresh_solver_workers():
-    """Pooled solver workers are forked lazily and reused: start and end each test with
-    none, so the workers a test uses are forked after its own monkeypatches (as in
-    production, where nothing is patched)."""
+def _fresh_solver_workers(request):
+    """Pooled solver workers are forked lazily and reused. A test that patches prover
+    (it uses ``monkeypatch``, or its file is named in FRESH_POOL_FILES) starts and ends
+    with none, so the workers it uses are forked after its own patches and no later test
+    inherits them; other tests share the workers, as a batch in production does."""
     from prover.solvers import pool
 
-    pool.shutdown()
+    fresh = "monkeypatch" in request.fixturenames or \
+        request.node.path.name in FRESH_POOL_FILES
+    if fresh:
+        pool.shutdown()
     yield
-    pool.shutdown()
+    if fresh:
+        pool.shutdown()

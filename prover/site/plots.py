@@ -67,19 +67,36 @@ def _source_closure(start: list[str]) -> list[Path]:
         todo += [".".join(parts[:i]) for i in range(len(parts))]     # its packages
         package = parts if path.name == "__init__.py" else parts[:-1]
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (OSError, SyntaxError, ValueError):
+            imports = _relative_imports(path.read_bytes())
+        except OSError:
             continue
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.ImportFrom) or not node.level:
-                continue
-            base = package[:len(package) - node.level + 1]
-            if node.module:
-                todo.append(".".join(base + node.module.split(".")))
+        for level, module, names in imports:
+            base = package[:len(package) - level + 1]
+            if module:
+                todo.append(".".join(base + module.split(".")))
             else:     # from . import expr: a module, or a name of the package itself
-                todo += [".".join(base + [a.name]) if _module_file(".".join(base + [a.name]))
-                         else ".".join(base) for a in node.names]
+                todo += [".".join(base + [a]) if _module_file(".".join(base + [a]))
+                         else ".".join(base) for a in names]
     return sorted(set(seen.values()))
+
+
+_IMPORTS: dict[bytes, tuple] = {}      # sha256 of a source -> its relative imports
+
+
+def _relative_imports(source: bytes) -> tuple:
+    """The relative ``from ... import`` statements of a module's source, as (level,
+    module, names); parsed once per distinct text (keyed by its digest, so an edited file
+    is parsed again)."""
+    key = hashlib.sha256(source).digest()
+    if key not in _IMPORTS:
+        try:
+            tree = ast.parse(source.decode("utf-8"))
+        except (SyntaxError, ValueError):
+            tree = ast.Module(body=[], type_ignores=[])
+        _IMPORTS[key] = tuple((node.level, node.module, tuple(a.name for a in node.names))
+                              for node in ast.walk(tree)
+                              if isinstance(node, ast.ImportFrom) and node.level)
+    return _IMPORTS[key]
 
 
 def _code_digest(model: str) -> str:
