@@ -127,23 +127,34 @@ def _linear_in(p: Poly, v: str) -> tuple[Poly, Poly] | None:
 # --- vectorized evaluation ------------------------------------------------------------------
 
 class _Vec:
-    def __init__(self, poly: Poly, names: list[str]):
+    """Polynomials over ``names`` evaluated together on a batch of points: the union of
+    their monomials is evaluated once (a table of each variable's powers, then each
+    monomial's product), and each polynomial is that row times its coefficients."""
+
+    def __init__(self, polys: list[Poly], names: list[str]):
         import numpy as np
         col = {n: i for i, n in enumerate(names)}
-        self.coef = np.array([float(c) for c in poly.terms.values()]) if poly.terms \
-            else np.zeros(0)
-        self.exps = np.zeros((len(poly.terms), len(names)), dtype=int)
-        for r, mono in enumerate(poly.terms):
+        monos = sorted({m for p in polys for m in p.terms})
+        row = {m: r for r, m in enumerate(monos)}
+        self.coef = np.zeros((len(monos), len(polys)))
+        for j, p in enumerate(polys):
+            for m, c in p.terms.items():
+                self.coef[row[m], j] = float(c)
+        self.exps = np.zeros((len(monos), len(names)), dtype=int)
+        for r, mono in enumerate(monos):
             for n, e in mono:
                 self.exps[r, col[n]] = e
+        self.powers = np.arange(int(self.exps.max()) + 1 if self.exps.size else 1)
+        self.cols = np.broadcast_to(np.arange(len(names)), self.exps.shape)
 
     def __call__(self, x):
+        """(batch, number of polynomials)."""
         import numpy as np
-        if not len(self.coef):
-            return np.zeros(x.shape[0])
+        if not len(self.exps):
+            return np.zeros((x.shape[0], self.coef.shape[1]))
         with np.errstate(all="ignore"):
-            return (np.prod(x[:, None, :] ** self.exps[None, :, :], axis=2)
-                    * self.coef).sum(axis=1)
+            table = x[:, :, None] ** self.powers[None, None, :]
+            return np.prod(table[:, self.cols, self.exps], axis=2) @ self.coef
 
 
 def _vec_margin(e, env, inst):
@@ -206,10 +217,12 @@ def search(conj, inst, is_counterexample: Callable[[dict], bool], *, seed: int =
     names = list(inst.variables)
     free = [v for v in names if v not in fixed and v not in {s for s, _, _ in solved}]
     col = {v: i for i, v in enumerate(names)}
-    solve_vec = [(col[v], _Vec(a, names), _Vec(b, names)) for v, a, b in solved]
-    stats = {n: (_Vec(s.ratio.num, names), _Vec(s.ratio.den, names))
-             for n, s in inst.statistics.items() if s.ratio is not None}
-    cons = [(_Vec(a.poly, names), a.rel) for a in inst.constraints]
+    solve_vec = [(col[v], _Vec([a, b], names)) for v, a, b in solved]
+    ratios = [(n, s.ratio) for n, s in inst.statistics.items() if s.ratio is not None]
+    rels = [a.rel for a in inst.constraints]
+    # every constraint, numerator and denominator in one evaluation
+    together = _Vec([a.poly for a in inst.constraints]
+                    + [p for _, r in ratios for p in (r.num, r.den)], names)
     positive = {v for v in names for a in inst.constraints
                 if a.rel in (">", ">=") and a.poly == Poly.var(v)}
     rng = np.random.default_rng(seed)
@@ -221,21 +234,23 @@ def search(conj, inst, is_counterexample: Callable[[dict], bool], *, seed: int =
         for j, v in enumerate(free):
             x[:, col[v]] = xfree[:, j]
         with np.errstate(all="ignore"):
-            for i, a, b in solve_vec:
-                x[:, i] = -b(x) / a(x)
+            for i, ab in solve_vec:
+                v = ab(x)
+                x[:, i] = -v[:, 1] / v[:, 0]
         return x
 
     def score(xfree):
         x = complete(xfree)
         ok = np.all(np.isfinite(x), axis=1)
-        for f, rel in cons:
-            val = f(x)
+        values = together(x)
+        for k, rel in enumerate(rels):
+            val = values[:, k]
             ok &= (val > 1e-12) if rel == ">" else (val >= 0) if rel == ">=" \
                 else (np.abs(val) < 1e-9)
         env = {}
         with np.errstate(all="ignore"):
-            for n, (num, den) in stats.items():
-                env[n] = num(x) / den(x)
+            for k, (n, _) in enumerate(ratios):
+                env[n] = values[:, len(rels) + 2 * k] / values[:, len(rels) + 2 * k + 1]
             for v in names:
                 env[v] = x[:, col[v]]
             parts = [-_vec_margin(claim, env, inst)]
