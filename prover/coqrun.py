@@ -267,7 +267,16 @@ def compile_many(texts: list[str], timeout: float = 120, *, cache: bool = True,
         alone.append(batchable.pop()[0])
     if batchable:
         jobs = max(1, min(jobs, len(batchable)))
-        chunks = [batchable[k::jobs] for k in range(jobs)]
+        # longest first onto the lightest chunk: a file's length stands in for its cost
+        # (the largest proofs take the longest), so that no coqc run finishes alone
+        chunks: list[list] = [[] for _ in range(jobs)]
+        load = [0] * jobs
+        for item in sorted(batchable, key=lambda it: -len(texts[it[0]])):
+            k = load.index(min(load))
+            chunks[k].append(item)
+            load[k] += len(texts[item[0]])
+        for chunk in chunks:
+            chunk.sort()                            # the files' order within a run
         lonely: list[list[int]] = [[] for _ in chunks]
         with ThreadPoolExecutor(jobs) as pool:
             list(pool.map(lambda k: _compile_batch(coqc, chunks[k], timeout, results,

@@ -16,6 +16,7 @@ import tempfile
 import time
 from fractions import Fraction
 
+from .coqterms import emit_identity
 from .errors import InputError, ProverError
 from .formula import And, Atom, Formula, Or, negate
 from .poly import Poly
@@ -311,7 +312,7 @@ class _ProofWriter:
     def identity(self, depth: int, atoms: list[Atom], cert: dict, facts: dict) -> None:
         """The contradiction of one case certificate; a split (checker.split_of) becomes
         a case analysis 0 <= p \\/ p < 0, each branch with its atom as a new fact."""
-        from .checker import parse_fraction, split_of
+        from .checker import split_of
 
         sp = split_of(cert)
         if sp is not None:
@@ -325,105 +326,7 @@ class _ProofWriter:
                 self.identity(depth + 1, atoms + [atom], branch, {**facts, atom: h})
                 self.emit(depth, "}")
             return
-        # The certificate's identity  sum(terms) + c == 0  (c >= 0; c > 0 or a strict term)
-        # is stated as it is: each term's sign as its own fact T_k, their sum's sign from
-        # those facts by lemma application, and lra on that one fact, which normalizes the
-        # sum to -c. (A bare lra over all facts would have to rediscover the multipliers
-        # the certificate already holds: 42 s + 23 s of Qed on the degree-8 bound.)
-        terms: list[tuple[str, bool, str]] = []     # (the fact's name, strict, the term)
-        hint = 0
-
-        def term(text: str, strict: bool, tactic: str) -> None:
-            name = f"T_{len(terms) + 1}"
-            self.emit(depth, f"assert ({name} : 0 {'<' if strict else '<='} {text}) by "
-                             f"({tactic}).")
-            terms.append((name, strict, text))
-
-        def hyps(idx: list[int]) -> str:
-            return " ".join(dict.fromkeys(facts[atoms[i]] for i in idx))
-
-        for item in cert.get("products", []):
-            lam = parse_fraction(item["multiplier"])
-            if lam == 0:
-                continue
-            idx = item["atoms"]
-            strict = all(atoms[i].rel == ">" for i in idx)
-            if len(idx) == 1:
-                term(f"({_coq_number(lam)}) * ({self.poly(atoms[idx[0]].poly)})", strict,
-                     f"clear - {hyps(idx)}; lra")
-                continue
-            hint += 1
-            name = f"P_{hint}"
-            factors = " * ".join(f"({self.poly(atoms[i].poly)})" for i in idx)
-            lemma = "Rmult_lt_0_compat" if strict else "Rmult_le_pos"
-            # (g1 * g2) * g3 associates to the left: peel one factor per application
-            tactic = "lra"
-            for _ in idx[1:]:
-                tactic = f"apply {lemma}; [{tactic} | lra]" if tactic != "lra" else \
-                    f"apply {lemma}; lra"
-            self.emit(depth, f"assert ({name} : 0 {'<' if strict else '<='} {factors}) by "
-                             f"(clear - {hyps(idx)}; {tactic}).")
-            term(f"({_coq_number(lam)}) * ({factors})", strict,
-                 f"apply {lemma}; [lra | exact {name}]")
-        for item in cert.get("equalities", []):
-            atom = atoms[item["atom"]]
-            q = Poly.from_json(item.get("multiplier", []), parse_fraction)
-            if q.is_zero():
-                continue
-            hyp = facts[atom]
-            text = f"({self.poly(q)}) * ({self.poly(atom.poly)})"
-            if q.is_constant():
-                term(text, False, f"clear - {hyp}; lra")
-                continue
-            hint += 1
-            name = f"E_{hint}"
-            self.emit(depth, f"assert ({name} : {text} = 0) by (rewrite {hyp}; ring).")
-            term(text, False, f"rewrite {name}; apply Rle_refl")
-        for item in cert.get("squares", []):
-            fact, tactic = self.square(atoms, item)
-            if item.get("atoms"):
-                tactic = f"clear - {hyps(item['atoms'])}; {tactic}"
-            term(fact, False, tactic)
-        if not terms:                      # 0 + c == 0 with c > 0: nothing to combine
-            self.emit(depth, "exfalso; lra.")
-            return
-        # a strict term first, so that the sum is strict whenever one term is
-        terms.sort(key=lambda t: not t[1])
-        proof, strict, total = terms[0][0], terms[0][1], f"({terms[0][2]})"
-        for name, lt, text in terms[1:]:
-            lemma = "Rplus_lt_le_0_compat" if strict else "Rplus_le_le_0_compat"
-            proof = f"({lemma} _ _ {proof} {f'(Rlt_le _ _ {name})' if lt else name})"
-            total = f"{total} + ({text})"
-        self.emit(depth, f"assert (Sum : 0 {'<' if strict else '<='} {total}) by "
-                         f"exact {proof}.")
-        # the sum is the polynomial -c: lra normalizes one fact and sees 0 < -c or 0 <= -c
-        self.emit(depth, "clear - Sum; exfalso; lra.")
-
-
-    def square(self, atoms: list[Atom], item: dict) -> tuple[str, str]:
-        """A sum-of-squares term as ``prod(atoms) * (d_1 * (e_1 * e_1) + ...)`` from the
-        checker's exact LDL^T of its Gram matrix, and a tactic proving it nonnegative."""
-        from .checker import parse_gram, psd_ldl
-
-        basis, g = parse_gram(item["gram"])
-        terms = []
-        for d, row in psd_ldl(g):
-            e = Poly.sum(basis[j].scale(row[j]) for j in range(len(basis)) if row[j])
-            if e.is_zero():
-                continue
-            ex = self.poly(e)
-            terms.append(f"{_coq_number(d)} * (({ex}) * ({ex}))")
-        body = " + ".join(terms) if terms else "0"
-        # each summand separately: c * (e * e) with c > 0
-        sos_tactic = ("repeat apply Rplus_le_le_0_compat; (apply Rmult_le_pos; "
-                      "[lra | apply Rle_0_sqr])") if terms else "lra"
-        idx = item.get("atoms", [])
-        if not idx:
-            return f"({body})", sos_tactic
-        factors = " * ".join(f"({self.poly(atoms[i].poly)})" for i in idx)
-        atom_tactic = "lra" if len(idx) == 1 else "apply Rmult_le_pos; lra"
-        return f"{factors} * ({body})", \
-            f"apply Rmult_le_pos; [{atom_tactic} | {sos_tactic}]"
+        emit_identity(self, depth, atoms, cert, facts)
 
 
 def _rest(f: Formula) -> Formula:
