@@ -304,10 +304,11 @@ class _Writer:
         else:
             lemma, order, nlemma, _ = _LINK[op]
         diff = f"({y} - {x})" if order == "yx" else f"({x} - {y})"
+        first, second = (right, left) if order == "yx" else (left, right)
         return [
             f"  assert (Dp_{n} : 0 < {d}) by prover_pos.",
             f"  assert (L_{n} : {diff} * ({d}) = {self.poly(atom.poly)}) by "
-            f"({self.unfold()}field; prover_nz).",
+            f"({self.clearing(n, first, second, den, atom)}).",
             f"  assert (K_{n} : {written} <-> {pos}) by "
             f"(apply ({lemma} _ _ _ _ Dp_{n} L_{n})).",
             f"  assert (Kn_{n} : ~ {written} <-> {neg}) by "
@@ -317,6 +318,30 @@ class _Writer:
             f"  assert (Dc_{n} : {written} \\/ ~ {written}) by (destruct ({_DECIDE[op]} "
             f"{x} {y}) as [Hc|Hc]; [left | right]; exact Hc).",
         ]
+
+    def clearing(self, n: int, first: E.Expr, second: E.Expr, den: tuple, atom: Atom) -> str:
+        """A tactic for (first - second) * D = p. When one side is a statistic n/d of the
+        model, the other a number, D is d and p is n - c*d (or c*d - n), a lemma clears
+        the division and lra checks the polynomial identities; else ``field`` (about 5x
+        slower on large rational polynomials)."""
+        field = f"{self.unfold()}field; prover_nz"
+        stats = self.inst.statistics
+        for stat, num, lemma in ((first, second, "prover_clear_sub"),
+                                 (second, first, "prover_clear_rsub")):
+            c = _constant(num)
+            if not (isinstance(stat, E.Name) and c is not None
+                    and stat.name in stats and stats[stat.name].ratio is not None):
+                continue
+            ratio = stats[stat.name].ratio
+            product = Poly.const(1)
+            for k, e in den:
+                product = product * self.rec.factors[k] ** e
+            want = ratio.num - ratio.den.scale(c)
+            if product != ratio.den or atom.poly != (want if lemma.endswith("_sub") else -want):
+                continue
+            keep = f"clear - Dp_{n}; lra"
+            return f"unfold {self.snames[stat.name]}; rewrite {lemma}; [{keep} | {keep} | {keep}]"
+        return field
 
     def definition(self, aux: str) -> str:
         """A tactic proving the defining constraints of ``aux`` at its meaning."""
@@ -362,6 +387,21 @@ class _Writer:
                      f"[prover_pick | {cases}]")
         return "; ".join(facts + bound_facts + products +
                          [f"split; [repeat split; lra | {cases}]"])
+
+
+def _constant(e: E.Expr) -> Fraction | None:
+    """The exact value of a number written with + - * / (``1/2``), else None."""
+    if isinstance(e, E.Num):
+        return e.value
+    if isinstance(e, E.Neg):
+        v = _constant(e.operand)
+        return None if v is None else -v
+    if isinstance(e, E.BinOp) and e.op in "+-*/":
+        a, b = _constant(e.left), _constant(e.right)
+        if a is None or b is None or (e.op == "/" and b == 0):
+            return None
+        return {"+": a + b, "-": a - b, "*": a * b}[e.op] if e.op != "/" else a / b
+    return None
 
 
 def _encode(conj, family: str | None = None):

@@ -67,6 +67,11 @@ Lemma prover_min_cases : forall x y, Rmin x y = x \\/ Rmin x y = y.
 Proof. intros x y; unfold Rmin; destruct (Rle_dec x y); auto. Qed.
 Lemma prover_max_cases : forall x y, Rmax x y = x \\/ Rmax x y = y.
 Proof. intros x y; unfold Rmax; destruct (Rle_dec x y); auto. Qed.
+(* a comparison of one statistic n / d with a constant, cleared by e = d: no field *)
+Lemma prover_clear_sub : forall n d e c, d <> 0 -> e = d -> (n / d - c) * e = n - c * d.
+Proof. intros n d e c H He; subst e; field; exact H. Qed.
+Lemma prover_clear_rsub : forall n d e c, d <> 0 -> e = d -> (c - n / d) * e = c * d - n.
+Proof. intros n d e c H He; subst e; field; exact H. Qed.
 Ltac prover_pos := first [ assumption | lra | apply Rmult_lt_0_compat; prover_pos ].
 Ltac prover_nz := repeat split; intro; first [ lra | nra ].
 Ltac prover_pick := first [ left; lra | right; prover_pick | lra ].
