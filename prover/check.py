@@ -138,7 +138,16 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
                 if not concrete_failure:
                     settled = "concrete certificate"
                     continue
-            _refute(conj, instance, problem, cert, out, _left(deadline), seed, primary, r)
+            def found(calls=claim_calls, portfolio=portfolio):
+                # an exact counterexample is in hand (it satisfies every hypothesis and
+                # violates the claim in exact arithmetic): while it is maximized and
+                # confirmed, the solvers still running only burn cores (2-3 s each on
+                # three bundled refutations); their answers could not make it valid
+                for k in sorted(calls & set(portfolio.pending())):
+                    portfolio.cancel(k, "not needed: an exact counterexample was found")
+                portfolio.cancel(0, "not needed: the counterexample satisfies the hypotheses")
+            _refute(conj, instance, problem, cert, out, _left(deadline), seed, primary, r,
+                    on_found=found)
             if cert.verdict is Verdict.REFUTED:
                 settled = "counterexample"
     if settled:
@@ -350,7 +359,7 @@ def _version_of(name: str) -> str:
 
 
 def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_result,
-            maximize: bool = True):
+            maximize: bool = True, on_found=None):
     _phase("the counterexample search")
     relaxed = instance.concrete is not None
     if relaxed:
@@ -380,6 +389,8 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
                            "the rational approximations tried; try a longer --timeout, or "
                            "a claim loosened by a small constant to see how thin it is")
         return
+    if on_found is not None:
+        on_found()
     maximized = None
     if maximize:
         t0 = time.perf_counter()

@@ -134,3 +134,30 @@ def test_certificate_decides_when_the_solvers_give_up(tmp_path, monkeypatch):
     out = check(_conj(tmp_path, "falconer <= h2", name="f"))
     assert out.verdict == "unknown"
     assert "timeout (simulated)" in out.certificate["reason"]
+
+
+def test_no_solver_runs_while_a_found_counterexample_is_maximized(tmp_path, monkeypatch):
+    """Once an exact counterexample is in hand, the solver calls still running are
+    cancelled before it is maximized and confirmed (they cost 2-3 s of two cores on
+    the bundled gaussian refutations and could not make the claim valid)."""
+    portfolios, running = [], []
+    real_portfolio, real_maximize = check_module.solvers.Portfolio, check_module.maximize_violation
+
+    class Recorded(real_portfolio):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            portfolios.append(self)
+
+    def maximize(*args, **kwargs):
+        running.append(list(portfolios[-1].pending()))
+        return real_maximize(*args, **kwargs)
+
+    monkeypatch.setattr(check_module.solvers, "Portfolio", Recorded)
+    monkeypatch.setattr(check_module, "maximize_violation", maximize)
+    out = check(_conj(tmp_path, "h2 <= rDZ"))
+    assert out.verdict == "refuted" and out.record.counterexample.confirmed
+    assert running == [[]]
+    for call in out.certificate["solvers"][:3]:
+        assert call["result"] in ("sat", "unsat", "unknown") or call["reason"] in (
+            "not needed: an exact counterexample was found",
+            "not needed: the counterexample satisfies the hypotheses"), call
