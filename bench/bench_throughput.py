@@ -51,11 +51,37 @@ def corpus(directory: Path, n: int) -> list[Path]:
     return files
 
 
-def prover(args: list[str], env: dict | None = None) -> float:
+BUSY: dict[str, list[float]] = {}     # cores busy during each timed run, by label
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(busy, total) jiffies of the whole machine (Linux /proc/stat), else None: every
+    process prover starts is counted, also the pooled solver workers that the shell's
+    ``time`` misses (they are never waited for)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+def prover(args: list[str], env: dict | None = None, label: str | None = None) -> float:
+    before = _cpu_ticks()
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "prover", *args], cwd=ROOT, capture_output=True,
                    check=False, env=None if env is None else {**os.environ, **env})
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    after = _cpu_ticks()
+    if label and before and after and after[1] > before[1]:
+        cores = (after[0] - before[0]) / (after[1] - before[1]) * (os.cpu_count() or 1)
+        BUSY.setdefault(label, []).append(cores)
+    return seconds
+
+
+def _busy(label: str) -> str:
+    v = BUSY.get(label)
+    return f", {statistics.median(v):.2f} cores busy" if v else ""
 
 
 def z3_binary() -> str | None:
@@ -99,7 +125,7 @@ def main() -> None:
             for jobs in (1, 2):
                 store = tmp / f"store{jobs}-{r}"          # fresh: nothing reused
                 runs[jobs].append(prover(["check", "-q", "--jobs", str(jobs), "--store",
-                                          str(store), str(tmp / "c")]))
+                                          str(store), str(tmp / "c")], label=f"jobs{jobs}"))
         times = {j: statistics.median(v) for j, v in runs.items()}
         spread = {j: f" (median of {len(v)}: {min(v):.2f}-{max(v):.2f} s)" if len(v) > 1
                   else "" for j, v in runs.items()}
@@ -119,10 +145,15 @@ def main() -> None:
         n = args.n
         print(f"\n{n} generated twins conjectures (max_order 1-2):")
         print(f"  prover check --jobs 1: {times[1]:.2f} s{spread[1]}  "
-              f"({times[1] / n:.3f} s per conjecture)")
+              f"({times[1] / n:.3f} s per conjecture{_busy('jobs1')})")
         print(f"  prover check --jobs 2: {times[2]:.2f} s{spread[2]}  ({times[2] / n:.3f} s "
-              f"per conjecture), speed-up {times[1] / times[2]:.2f}x (run by run: "
-              f"{', '.join(f'{x:.2f}x' for x in ratios)})")
+              f"per conjecture{_busy('jobs2')}), speed-up {times[1] / times[2]:.2f}x (run by "
+              f"run: {', '.join(f'{x:.2f}x' for x in ratios)})")
+        if BUSY.get("jobs1"):
+            # --jobs 1 already races the solvers of one conjecture in parallel
+            ceiling = (os.cpu_count() or 1) / statistics.median(BUSY["jobs1"])
+            print(f"  ceiling of the speed-up on {os.cpu_count()} cores, given the cores "
+                  f"--jobs 1 already keeps busy: {ceiling:.2f}x")
         print(f"  raw z3 binary, same SMT-LIB, sequential: {raw_line}")
         if raw:
             print(f"  ratio prover (--jobs 2, amortized) / raw z3: {times[2] / raw:.2f}x; "

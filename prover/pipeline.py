@@ -85,6 +85,8 @@ def isolate(memory: int | None, parent: int) -> None:
     except OSError:
         pass
     threading.Thread(target=_watchdog, args=(parent,), daemon=True).start()
+    from .solvers.pool import keep_freed_memory
+    keep_freed_memory()                  # inherited by the solver workers it forks
     if memory:
         try:
             import resource
