@@ -239,6 +239,16 @@ def _compile_batch(coqc: str, items: list[tuple[int, str, str]], timeout: float,
         items = items[:bad[0]] + items[bad[0] + 1:]
 
 
+def _cost(text: str) -> float:
+    """A proof's expected coqc time, up to a factor: the sum over its lines of length to
+    the 1.25 (each tactic's normalization grows a little faster than the polynomial it
+    reads). On the 35 bundled proofs it correlates at 0.98 with the time each takes
+    alone; the file's length, 0.94, put the degree-3 and degree-8 gaussian bounds (the
+    same length, 5.4 s and 9.8 s) on a par. Plus a fixed part per proof (about 0.35 s in
+    a batch: its lemmas, Qeds and module), which dominates the small ones."""
+    return 40_000 + sum(len(line) ** 1.25 for line in _strip_comments(text).splitlines())
+
+
 def compile_many(texts: list[str], timeout: float = 120, *, cache: bool = True,
                  jobs: int = 1) -> list[tuple[bool, str]]:
     """Compile each Coq file; returns [(ok, output)] in order. ok as in
@@ -272,14 +282,14 @@ def compile_many(texts: list[str], timeout: float = 120, *, cache: bool = True,
         alone.append(batchable.pop()[0])
     if batchable:
         jobs = max(1, min(jobs, len(batchable)))
-        # longest first onto the lightest chunk: a file's length stands in for its cost
-        # (the largest proofs take the longest), so that no coqc run finishes alone
+        # costliest first onto the lightest chunk, so that no coqc run finishes alone
         chunks: list[list] = [[] for _ in range(jobs)]
-        load = [0] * jobs
-        for item in sorted(batchable, key=lambda it: -len(texts[it[0]])):
+        load = [0.0] * jobs
+        costs = {it[0]: _cost(texts[it[0]]) for it in batchable}
+        for item in sorted(batchable, key=lambda it: (-costs[it[0]], it[0])):
             k = load.index(min(load))
             chunks[k].append(item)
-            load[k] += len(texts[item[0]])
+            load[k] += costs[item[0]]
         for chunk in chunks:
             chunk.sort()                            # the files' order within a run
         lonely: list[list[int]] = [[] for _ in chunks]
