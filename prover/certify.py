@@ -35,8 +35,7 @@ def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict:
     with a constant coefficient are substituted first (``sos.eliminations``): their
     polynomial multipliers, which would be thousands of LP columns, are recovered by
     exact division afterwards."""
-    import z3
-
+    from .solvers import z3_backend
     from .sos_exact import eliminations, restore_equalities, substitute_all
 
     elims = eliminations(atoms)
@@ -59,19 +58,22 @@ def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict:
     columns = len(products) + sum(len(m) for _k, m in eq_monos)
     if columns > MAX_LP_COLUMNS:
         return {"reason": f"{columns} multipliers exceed the cap of {MAX_LP_COLUMNS}"}
-    ctx = z3.Context()
-    s = z3.SolverFor("QF_LRA", ctx=ctx)
-    s.set("timeout", max(1, int(timeout * 1000)))
+    # the LP in plain data, solved exactly behind the solver interface: one variable per
+    # product multiplier (l), equality multiplier coefficient (q) and the constant (c)
+    names: list[str] = []
     rows: dict = {}
 
-    def add(poly: Poly, var):
-        for m, c in poly.terms.items():
-            rows.setdefault(m, []).append((c, var))
+    def var(name: str) -> int:
+        names.append(name)
+        return len(names) - 1
+
+    def add(poly: Poly, v: int):
+        for m, coef in poly.terms.items():
+            rows.setdefault(m, []).append((coef, v))
 
     lam = []
     for n, prod in enumerate(products):
-        v = z3.Real(f"l{n}", ctx)
-        s.add(v >= 0)
+        v = var(f"l{n}")
         lam.append(v)
         p = Poly.const(1)
         for i in prod:
@@ -81,26 +83,21 @@ def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict:
     for k, monos in eq_monos:
         coeffs = []
         for n, m in enumerate(monos):
-            v = z3.Real(f"q{k}_{n}", ctx)
+            v = var(f"q{k}_{n}")
             coeffs.append((m, v))
             add(reduced[k] * Poly({m: 1}), v)
         eq_mults.append((k, coeffs))
-    c = z3.Real("c", ctx)
-    s.add(c >= 0)
+    c = var("c")
     add(Poly.const(1), c)
-    for m, entries in rows.items():
-        s.add(z3.Sum([z3.RealVal(str(coef), ctx) * v for coef, v in entries]) == 0)
     strict = [lam[n] for n, prod in enumerate(products) if all(atoms[i].rel == ">" for i in prod)]
-    s.add(z3.Sum([c] + strict) == 1)
-    answer = s.check()
-    if answer != z3.sat:
-        return {"reason": "infeasible" if answer == z3.unsat else
-                f"Z3 gave up ({s.reason_unknown()})"}
-    model = s.model()
+    answer = z3_backend.solve_lp(names, list(rows.values()), lam + [c], [c] + strict, timeout)
+    if answer["result"] != "sat":
+        return {"reason": "infeasible" if answer["result"] == "unsat" else
+                f"Z3 gave up ({answer['reason']})"}
+    values = answer["values"]
 
-    def val(v) -> Fraction:
-        r = model.eval(v, model_completion=True)
-        return Fraction(r.numerator_as_long(), r.denominator_as_long())
+    def val(v: int) -> Fraction:
+        return values[v]
 
     out = {"products": [], "equalities": [], "constant": fraction_text(val(c))}
     for prod, v in zip(products, lam):

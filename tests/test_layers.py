@@ -80,3 +80,19 @@ def test_no_module_above_600_lines():
              for p in PKG.rglob("*.py")}
     assert sizes and not {p: n for p, n in sizes.items() if n > 600}, \
         {p: n for p, n in sizes.items() if n > 600}
+
+
+def test_solvers_are_used_only_through_their_backends():
+    """Issue 13: no z3 or cvc5 terms outside prover/solvers/ (certify.py built its LP in
+    z3 terms; it now hands the backend plain rows)."""
+    offenders = []
+    for path in PKG.rglob("*.py"):
+        if "solvers" in path.relative_to(PKG).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level \
+                else []
+            if any(n.split(".")[0] in ("z3", "cvc5") for n in names):
+                offenders.append(f"{path.relative_to(PKG.parent)}:{node.lineno}")
+    assert not offenders, offenders
