@@ -14,9 +14,8 @@ from .conjecture import Conjecture
 from .counterexample import _env, _num, violation_margin
 from .evaluate import Undecided, Undefined, float_term, margin, realized_violation
 from .poly import fraction_text
+from .realizers.student import t_quantile
 
-# two-sided 99% Student t quantile with 19 degrees of freedom (20 batches)
-T_QUANTILE_99_DF19 = 2.861
 EFFORTS = (1, 4, 16)     # simulation sizes tried in turn (x 100,000 families)
 
 
@@ -99,17 +98,18 @@ def _confirm_exact(conj, instance, evidence, record: dict) -> dict:
 
 def _simulation_record(conj, instance, evidence) -> dict:
     """Batch-means 99% intervals of every statistic and of the violation margin: the
-    spread across 20 independent blocks gives the standard error; it is centred on the
+    spread across the independent blocks (20 by default) gives the standard error; it is centred on the
     whole-sample estimate (ratio estimators such as a least-squares h2 are biased upward
     on small blocks, less so on the whole sample)."""
     batches = evidence.batch_estimates
     per_batch = [violation_margin(conj, b, instance) for b in batches]
-    half = T_QUANTILE_99_DF19 * pystats.stdev(per_batch) / math.sqrt(len(per_batch))
+    t = t_quantile(0.99, len(per_batch) - 1)      # two-sided 99 %, n - 1 degrees of freedom
+    half = t * pystats.stdev(per_batch) / math.sqrt(len(per_batch))
     overall = violation_margin(conj, evidence.estimates, instance)
     intervals = {}
     for name, value in evidence.estimates.items():
         xs = [b[name] for b in batches]
-        h = T_QUANTILE_99_DF19 * pystats.stdev(xs) / math.sqrt(len(xs))
+        h = t * pystats.stdev(xs) / math.sqrt(len(xs))
         intervals[name] = [round(value - h, 6), round(value + h, 6)]
     return {"method": "seeded simulation of the same object, batch means"
             if evidence.exact is not None else evidence.method,

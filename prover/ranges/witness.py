@@ -10,13 +10,13 @@ from fractions import Fraction
 
 from .. import expr as E
 from ..poly import fraction_text
+from ..realizers.student import t_quantile
 from .lp import LPError
 from .problem import _Problem
 from .results import End
 
-# two-sided 99.9% Student t quantile, 19 degrees of freedom (20 batch means): a witness
-# is checked on several statistics at once, so each interval is wide
-T_QUANTILE_999_DF19 = 3.883
+# a witness is checked on several statistics at once, so each interval is wide: the
+# two-sided 99.9 % Student t quantile for the batch means there are (realizers/student.py)
 EFFORTS = (1, 4)
 
 
@@ -63,7 +63,7 @@ def _realize(pr: _Problem, witness: dict, target: E.Expr, text: str, seed: int) 
                 continue
             est = float_term(e, ev.estimates, inst)
             per = [float_term(e, b, inst) for b in ev.batch_estimates]
-            half = T_QUANTILE_999_DF19 * pystats.stdev(per) / math.sqrt(len(per))
+            half = t_quantile(0.999, len(per) - 1) * pystats.stdev(per) / math.sqrt(len(per))
             estimates[name] = {"exact": fraction_text(want), "estimate": round(est, 6),
                                "interval": [round(est - half, 6), round(est + half, 6)]}
             if not (abs(est - float(want)) <= half + 1e-12) or math.isnan(est):

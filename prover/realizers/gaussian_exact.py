@@ -26,13 +26,13 @@ import numpy as np
 
 from ..models.base import Evidence
 from .moments import solve_exact
+from .student import t_quantile
 from .surd import Surd, rational_sqrt
 
 BATCHES = 20
 SAMPLES_PER_EFFORT = 200_000
-# two-sided 99.9% Student t quantile, 19 degrees of freedom: the exact values must lie in
-# these batch-means intervals for the exact computation to be reported
-T_QUANTILE_999_DF19 = 3.883
+# the exact values must lie in the batch-means intervals (two-sided 99.9 % Student t, for
+# the batches there are: student.py) for the exact computation to be reported
 
 Monomials = dict[tuple[int, ...], Fraction]
 
@@ -334,7 +334,8 @@ def realize_hermite(coeffs: dict[tuple[int, ...], Fraction], *, dim: int, degree
                    for k, v in sorted(coeffs.items()) if v}
     samples = SAMPLES_PER_EFFORT * effort
     estimates, batch_estimates = monte_carlo(points, dim, seed=seed, samples=samples)
-    intervals = {k: batch_interval(batch_estimates, k, T_QUANTILE_999_DF19)
+    t = t_quantile(0.999, len(batch_estimates) - 1)
+    intervals = {k: batch_interval(batch_estimates, k, t)
                  for k in ("s2", "r2")}
     agree = all(k in exact and intervals[k][0] <= float(exact[k]) <= intervals[k][1]
                 for k in ("s2", "r2"))
