@@ -89,13 +89,19 @@ def _left(deadline: float) -> float:
     return max(0.5, deadline - time.perf_counter())
 
 
+def budget(conj: Conjecture, timeout: float | None = None) -> float:
+    """A conjecture's whole budget in seconds: ``timeout`` (--timeout), else its file's,
+    else DEFAULT_TIMEOUT. The one place it is resolved (the pipeline asks here too)."""
+    return float(timeout or conj.timeout or DEFAULT_TIMEOUT)
+
+
 def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 20261127,
           use_solvers: tuple[str, ...] = ("z3", "cvc5"), certify: bool = True,
           kernel: bool = False) -> Outcome:
     """Check one conjecture. ``kernel``: also have Coq's kernel check an exported proof
     of every certificate found (trust ``kernel``; needs ``coqc``)."""
     start = time.perf_counter()
-    timeout = timeout or conj.timeout or DEFAULT_TIMEOUT
+    timeout = budget(conj, timeout)
     deadline = start + timeout          # the whole conjecture's budget, shared by phases
     _phase("encoding")
     instance = conj.instance()

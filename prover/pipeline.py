@@ -39,10 +39,10 @@ WATCHDOG_PERIOD = 0.2
 
 
 def budget(conj, timeout: float | None) -> float:
-    """The conjecture's whole budget in seconds: --timeout, else its file's, else the
-    default (resolved here once; ``check`` resolves it the same way)."""
-    from .check import DEFAULT_TIMEOUT
-    return float(timeout or conj.timeout or DEFAULT_TIMEOUT)
+    """The conjecture's whole budget in seconds (``check.budget``: --timeout, else its
+    file's, else the default)."""
+    from .check import budget as resolve
+    return resolve(conj, timeout)
 
 
 def hard_limit(seconds: float) -> float:
