@@ -144,12 +144,12 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
                 if not concrete_failure:
                     settled = "concrete certificate"
                     continue
-            def found(calls=claim_calls, portfolio=portfolio):
+            def found():
                 # an exact counterexample is in hand (it satisfies every hypothesis and
                 # violates the claim in exact arithmetic): while it is maximized and
                 # confirmed, the solvers still running only burn cores (2-3 s each on
                 # three bundled refutations); their answers could not make it valid
-                for k in sorted(calls & set(portfolio.pending())):
+                for k in sorted(claim_calls & set(portfolio.pending())):
                     portfolio.cancel(k, "not needed: an exact counterexample was found")
                 portfolio.cancel(0, "not needed: the counterexample satisfies the hypotheses")
             _refute(conj, instance, problem, cert, out, _left(deadline), seed, primary, r,

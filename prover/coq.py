@@ -390,7 +390,10 @@ class _Writer:
 
 
 def _constant(e: E.Expr) -> Fraction | None:
-    """The exact value of a number written with + - * / (``1/2``), else None."""
+    """The exact value of a number written with + - * / (``1/2``), else None. Only these
+    four operations, on purpose: the clearing lemma's ``lra`` must read the constant's
+    value off its text, so sqrt and ^ stay with ``field`` (evaluate.ExactEvaluator would
+    evaluate them)."""
     if isinstance(e, E.Num):
         return e.value
     if isinstance(e, E.Neg):

@@ -52,6 +52,7 @@ def emit_identity(w, depth: int, atoms: list[Atom], cert: dict, facts: dict) -> 
 
     # first pass: each term as its rational multipliers and the primitive polynomials
     specs: list[tuple] = []
+    rationals: list[Fraction] = []      # every multiplier, for their common denominator
     for item in cert.get("products", []):
         lam = parse_fraction(item["multiplier"])
         if lam == 0:
@@ -60,17 +61,16 @@ def emit_identity(w, depth: int, atoms: list[Atom], cert: dict, facts: dict) -> 
         parts = [primitive(atoms[i].poly) for i in idx]
         r = lam * math.prod((s for s, _ in parts), start=Fraction(1))
         specs.append(("product", idx, [P for _, P in parts], r))
+        rationals.append(r)
     for item in cert.get("equalities", []):
         atom = atoms[item["atom"]]
         q = Poly.from_json(item.get("multiplier", []), parse_fraction)
         if q.is_zero():
             continue
         sa, A = primitive(atom.poly)
-        if q.is_constant():
-            specs.append(("equality", atom, None, A, q.constant_value() * sa))
-        else:
-            sq, Q = primitive(q)
-            specs.append(("equality", atom, Q, A, sq * sa))
+        sq, Q = (q.constant_value(), None) if q.is_constant() else primitive(q)
+        specs.append(("equality", atom, Q, A, sq * sa))
+        rationals.append(sq * sa)
     for item in cert.get("squares", []):
         basis, g = parse_gram(item["gram"])
         idx = item.get("atoms", [])
@@ -84,8 +84,7 @@ def emit_identity(w, depth: int, atoms: list[Atom], cert: dict, facts: dict) -> 
             u, E = primitive(e)
             summands.append((scale * d * u * u, E))
         specs.append(("square", idx, [P for _, P in parts], summands))
-    rationals = [r for spec in specs for r in
-                 ([x for x, _ in spec[3]] if spec[0] == "square" else [spec[-1]])]
+        rationals += [k for k, _ in summands]
     L = math.lcm(*(r.denominator for r in rationals)) if rationals else 1
 
     terms: list[tuple[str, bool, str]] = []     # (the fact's name, strict, the term)

@@ -38,13 +38,6 @@ DEFAULT_MEMORY = 4 * 1024 ** 3
 WATCHDOG_PERIOD = 0.2
 
 
-def budget(conj, timeout: float | None) -> float:
-    """The conjecture's whole budget in seconds (``check.budget``: --timeout, else its
-    file's, else the default)."""
-    from .check import budget as resolve
-    return resolve(conj, timeout)
-
-
 def hard_limit(seconds: float) -> float:
     return seconds + GRACE_SECONDS + GRACE_FRACTION * seconds
 
@@ -86,7 +79,7 @@ def isolate(memory: int | None, parent: int) -> None:
         pass
     threading.Thread(target=_watchdog, args=(parent,), daemon=True).start()
     from .solvers.pool import keep_freed_memory
-    keep_freed_memory()                  # inherited by the solver workers it forks
+    keep_freed_memory()                  # it simulates; its solver workers ask again
     if memory:
         try:
             import resource
@@ -149,6 +142,7 @@ class _Running:
     """One conjecture being checked by a worker, under its budget."""
 
     def __init__(self, index, conj, timeout, kernel, worker: _Worker):
+        from .check import budget
         self.index, self.conj = index, conj
         self.seconds = budget(conj, timeout)
         self.started = time.monotonic()
