@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from fractions import Fraction
 
 from .checker import CertificateError, cases_of, check_case, evidence_kind
 from .models.base import Atom
@@ -95,17 +94,13 @@ def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict:
         return {"reason": "infeasible" if answer["result"] == "unsat" else
                 f"Z3 gave up ({answer['reason']})"}
     values = answer["values"]
-
-    def val(v: int) -> Fraction:
-        return values[v]
-
-    out = {"products": [], "equalities": [], "constant": fraction_text(val(c))}
+    out = {"products": [], "equalities": [], "constant": fraction_text(values[c])}
     for prod, v in zip(products, lam):
-        x = val(v)
+        x = values[v]
         if x:
             out["products"].append({"atoms": list(prod), "multiplier": fraction_text(x)})
     for k, coeffs in eq_mults:
-        q = Poly({m: val(v) for m, v in coeffs})
+        q = Poly({m: values[v] for m, v in coeffs})
         if not q.is_zero():
             out["equalities"].append({"atom": k, "multiplier": q.to_json()})
     out = restore_equalities(atoms, elims, {**out, "squares": []})

@@ -98,9 +98,9 @@ def _confirm_exact(conj, instance, evidence, record: dict) -> dict:
 
 def _simulation_record(conj, instance, evidence) -> dict:
     """Batch-means 99% intervals of every statistic and of the violation margin: the
-    spread across the independent blocks (20 by default) gives the standard error; it is centred on the
-    whole-sample estimate (ratio estimators such as a least-squares h2 are biased upward
-    on small blocks, less so on the whole sample)."""
+    spread across the independent blocks (20 by default) gives the standard error; it is
+    centred on the whole-sample estimate (ratio estimators such as a least-squares h2 are
+    biased upward on small blocks, less so on the whole sample)."""
     batches = evidence.batch_estimates
     per_batch = [violation_margin(conj, b, instance) for b in batches]
     t = t_quantile(0.99, len(per_batch) - 1)      # two-sided 99 %, n - 1 degrees of freedom

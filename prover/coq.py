@@ -326,8 +326,9 @@ class _Writer:
         slower on large rational polynomials)."""
         field = f"{self.unfold()}field; prover_nz"
         stats = self.inst.statistics
-        for stat, num, lemma in ((first, second, "prover_clear_sub"),
-                                 (second, first, "prover_clear_rsub")):
+        # (first - second) is (stat - c) or (c - stat): p is n - c*d or its negation
+        for stat, num, lemma, sign in ((first, second, "prover_clear_sub", 1),
+                                       (second, first, "prover_clear_rsub", -1)):
             c = _constant(num)
             if not (isinstance(stat, E.Name) and c is not None
                     and stat.name in stats and stats[stat.name].ratio is not None):
@@ -336,8 +337,8 @@ class _Writer:
             product = Poly.const(1)
             for k, e in den:
                 product = product * self.rec.factors[k] ** e
-            want = ratio.num - ratio.den.scale(c)
-            if product != ratio.den or atom.poly != (want if lemma.endswith("_sub") else -want):
+            want = (ratio.num - ratio.den.scale(c)).scale(sign)
+            if product != ratio.den or atom.poly != want:
                 continue
             keep = f"clear - Dp_{n}; lra"
             return f"unfold {self.snames[stat.name]}; rewrite {lemma}; [{keep} | {keep} | {keep}]"

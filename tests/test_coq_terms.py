@@ -30,7 +30,8 @@ def test_primitive_is_an_exact_positive_factorization():
     for _ in range(200):
         terms = {}
         for _ in range(rng.randint(1, 6)):
-            mono = tuple(sorted({(v, rng.randint(1, 3)) for v in rng.sample("xyz", rng.randint(0, 2))}))
+            chosen = rng.sample("xyz", rng.randint(0, 2))
+            mono = tuple(sorted({(v, rng.randint(1, 3)) for v in chosen}))
             terms[mono] = Fraction(rng.randint(-40, 40), rng.randint(1, 30))
         p = Poly({m: c for m, c in terms.items() if c})
         if p.is_zero():
