@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 
 from ._version import __version__
 from . import expr as E
-from . import solvers
+from . import models, solvers
 from .confirm import confirm, counterexample_record
 from .conjecture import Conjecture
 from .counterexample import find_counterexample, hypotheses_witness
@@ -89,6 +89,21 @@ def _left(deadline: float) -> float:
     return max(0.5, deadline - time.perf_counter())
 
 
+SECOND_OPINION_DELAY = 0.1   # seconds before the other solvers join the primary
+
+
+def preload(conjectures) -> None:
+    """Import what checking ``conjectures`` will import lazily (each model's realizers),
+    so that worker processes forked afterwards share it instead of importing it again
+    (imports are a third of a first conjecture's time in a fresh worker)."""
+    import importlib
+    for module in ("prover.certify", "prover.checker", "prover.numsearch"):
+        importlib.import_module(module)
+    for name in sorted({c.model for c in conjectures}):
+        for module in models.get(name).lazy_modules:
+            importlib.import_module(module)
+
+
 def budget(conj: Conjecture, timeout: float | None = None) -> float:
     """A conjecture's whole budget in seconds: ``timeout`` (--timeout), else its file's,
     else DEFAULT_TIMEOUT. The one place it is resolved (the pipeline asks here too)."""
@@ -111,14 +126,20 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
     primary = use_solvers[0]
     _phase("the solvers")
 
-    # all at once (one child each): the vacuity check (are the model's constraints plus
-    # the assumptions satisfiable at all?) and every solver on the negated claim. The
-    # first answer is acted on at once (a certificate searched for an unsat, a
-    # counterexample for a sat); once it is backed by evidence that needs no solver's
-    # word, the solvers still running cannot change the verdict and are cancelled.
+    # one child each: the vacuity check (are the model's constraints plus the assumptions
+    # satisfiable at all?) and every solver on the negated claim. The first answer is
+    # acted on at once (a certificate searched for an unsat, a counterexample for a sat);
+    # once it is backed by evidence that needs no solver's word, the solvers still
+    # running cannot change the verdict and are cancelled. The primary on the negated
+    # claim starts alone: the other solvers join it only if it has not settled the
+    # verdict within SECOND_OPINION_DELAY (or answered without settling it), the vacuity
+    # check then too, or as soon as the primary answers unsat (a refutation makes it
+    # moot: a counterexample satisfies the hypotheses). Most claims are settled in
+    # milliseconds, and a batch's other conjectures need the cores
     negated = problem.smtlib()
     calls = [(primary, problem.smtlib(negated=False))] + [(n, negated) for n in use_solvers]
-    portfolio = solvers.Portfolio(calls, timeout)
+    portfolio = solvers.Portfolio(calls, timeout, deferred={
+        k: SECOND_OPINION_DELAY for k in range(len(calls)) if k != 1})
     claim_calls = set(range(1, len(calls)))
     settled = ""              # what settled the verdict: 'certificate' | 'counterexample'
     #                           | 'concrete certificate' (over the concrete family)
@@ -130,6 +151,8 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
         if finished is None:
             break
         _, r = finished
+        if r.result == "unsat":
+            portfolio.start(0)          # a valid verdict needs the vacuity check
         if r.result == "unsat" and certify_failure is None and certify:
             certify_failure = _certify(problem, cert, out, _left(deadline))
             if not certify_failure:

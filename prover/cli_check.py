@@ -4,6 +4,7 @@ cluster), store them, and print the results (table, ``--json``, ``--junit``)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -101,7 +102,7 @@ def _check(args, cluster) -> int:
              "(--force recomputes)")
     reused_ids = {id(o) for o in reused}
     from .pipeline import Failed
-    for outcome in reused + list(_run_checks(fresh, args, cluster)):
+    for outcome in itertools.chain(reused, _run_checks(fresh, args, cluster)):
         if isinstance(outcome, Failed):
             exc = ProverError(f"{outcome.conjecture.source}: {outcome.message}")
             _err(f"error: {exc}")
@@ -218,16 +219,19 @@ def _run_checks(conjectures, args, cluster=None):
     prover/distributed_run.py); Outcomes, or pipeline.Failed, in input order. With --kernel
     the Coq proofs of all certificates found are compiled afterwards, here, together (one
     coqc run per job, a failing proof isolated, accepted texts cached:
-    check.kernel_check_batch)."""
+    check.kernel_check_batch). Without --kernel each Outcome is handed on as it arrives,
+    so it is stored (and reported) while the workers check the next ones."""
     from .pipeline import Failed, run_many
     jobs = min(args.jobs, os.cpu_count() or 1)
     if cluster is not None:
-        outcomes = list(cluster.check_many(conjectures, timeout=args.timeout,
-                                           memory=args.memory))
+        outcomes = cluster.check_many(conjectures, timeout=args.timeout, memory=args.memory)
     else:
-        outcomes = list(run_many(conjectures, timeout=args.timeout, kernel=False, jobs=jobs,
-                                 memory=args.memory))
-    if args.kernel:
-        from .check import kernel_check_batch
-        kernel_check_batch([o for o in outcomes if not isinstance(o, Failed)], jobs=jobs)
-    return outcomes
+        outcomes = run_many(conjectures, timeout=args.timeout, kernel=False, jobs=jobs,
+                            memory=args.memory)
+    if not args.kernel:
+        yield from outcomes
+        return
+    from .check import kernel_check_batch
+    outcomes = list(outcomes)
+    kernel_check_batch([o for o in outcomes if not isinstance(o, Failed)], jobs=jobs)
+    yield from outcomes

@@ -186,6 +186,8 @@ def run_many(conjectures, *, timeout: float | None = None, kernel: bool = False,
     from . import solvers
 
     solvers.preload()
+    from . import check
+    check.preload(conjectures)      # imported once here, not again in every worker
     todo = deque(enumerate(conjectures))
     idle: list[_Worker] = []
     running: dict[object, _Worker] = {}

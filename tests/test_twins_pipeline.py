@@ -158,6 +158,7 @@ def test_no_solver_runs_while_a_found_counterexample_is_maximized(tmp_path, monk
     assert out.verdict == "refuted" and out.record.counterexample.confirmed
     assert running == [[]]
     for call in out.certificate["solvers"][:3]:
-        assert call["result"] in ("sat", "unsat", "unknown") or call["reason"] in (
+        reason = call.get("reason", "").removesuffix(" (it was not started)")
+        assert call["result"] in ("sat", "unsat", "unknown") or reason in (
             "not needed: an exact counterexample was found",
             "not needed: the counterexample satisfies the hypotheses"), call

@@ -167,6 +167,9 @@ class Model:
     summary: str = ""
     params: tuple[Param, ...] = ()
     pictures: tuple[Picture, ...] = ()     # standard frontier pictures (models/display.py)
+    # modules a check imports only when it needs them (realizers): a batch imports them
+    # once before it forks its workers, instead of once in every worker
+    lazy_modules: tuple[str, ...] = ()
 
     def realization_lines(self, realization: dict) -> list[str] | None:
         """A realization as lines a person reads (None: show its fields as they are)."""

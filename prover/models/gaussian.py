@@ -196,6 +196,8 @@ def scaled_forms(dim: int, degree: int, names: list[str]) -> tuple[Poly, Poly, P
 
 class Gaussian(Model):
     name = "gaussian"
+    lazy_modules = ("numpy.random", "prover.realizers.gaussian_exact", "prover.quadratic_ratio",
+                    "prover.quadratic_wedges")
     pictures = (Picture("frontier-gaussian", "s2", "r2",
                         compare=({"degree": 5}, {"degree": 8})),)
     summary = "the puzzle for P = N(0, I_n) and F a polynomial (Hermite-degree relaxation)"

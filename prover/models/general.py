@@ -127,6 +127,7 @@ def _unavailable(names: list[str]) -> dict[str, str]:
 
 class General(Model):
     name = "general"
+    lazy_modules = ("prover.realizers.general_family", "prover.realizers.general_exact")
     pictures = (Picture("frontier-general", "s2", "r2"),)
     summary = "the r2–s2 puzzle, literally: any distribution P on R^n and any function F"
     params = (

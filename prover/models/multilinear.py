@@ -87,6 +87,7 @@ class _DegreeParam(Param):
 
 class Multilinear(Model):
     name = "multilinear"
+    lazy_modules = ("prover.realizers.multilinear_exact",)
     pictures = (Picture("frontier-multilinear", "s2", "r2",
                         compare=({"max_degree": 3}, {"max_degree": 6})),)
     summary = ("the r2–s2 puzzle for any function on {-1,+1}^n (Fourier–Walsh variance "

@@ -104,6 +104,7 @@ class Choice(Param):
 
 class Twins(Model):
     name = "twins"
+    lazy_modules = ("numpy.random", "prover.realizers.twins_exact", "prover.realizers.twins_sim")
     summary = "relatives (MZ, DZ, parent–offspring, half sibs, cousins) under the classical decomposition"
     params = (
         Param("max_order", "int", 4, "highest order i+j of A^iD^j variance components "

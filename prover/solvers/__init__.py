@@ -95,25 +95,49 @@ def solve_many(calls: list[tuple[str, str]], timeout: float) -> list[SolverResul
 class Portfolio:
     """Several (backend, SMT-LIB text) calls running at once, each in its own child, read
     in the order they finish, so the caller can act on the first answer and ``cancel``
-    the rest once the verdict is settled (the child is killed at once, not awaited)."""
+    the rest once the verdict is settled (the child is killed at once, not awaited).
 
-    def __init__(self, calls: list[tuple[str, str]], timeout: float):
+    ``deferred`` {call: seconds}: a call that joins the race only if it is still needed
+    that long after the start — when the calls waited for have not answered by then, when
+    every one of them has answered without settling anything, or when ``start`` asks for
+    it (the caller needs its answer). A call cancelled before it started costs nothing:
+    on 2 cores checking 2 conjectures at once, a second solver racing a first that
+    answers in milliseconds only takes the other conjecture's core."""
+
+    def __init__(self, calls: list[tuple[str, str]], timeout: float,
+                 deferred: dict[int, float] | None = None):
         self.timeout = timeout
         self.calls = list(calls)
         self.results: list[SolverResult | None] = [None] * len(calls)
         self._jobs: dict[int, tuple[str, str, "_Job", float]] = {}
+        self._began = time.perf_counter()
+        self._due: dict[int, float] = {}          # deferred call -> when it joins
         for k, (name, text) in enumerate(calls):
             try:
-                version = backend(name).version()
+                backend(name).version()
             except ImportError as exc:
                 self.results[k] = SolverResult(name, "", "unknown", 0.0,
                                                f"{name} is not installed ({exc})")
                 continue
-            self._jobs[k] = (name, version, _Job(_run_backend, (name, text, timeout), timeout),
-                             time.perf_counter())
+            if deferred and k in deferred:
+                self._due[k] = time.monotonic() + deferred[k]
+            else:
+                self.start(k)
+
+    def start(self, k: int) -> None:
+        """Start call ``k`` now if it is deferred (a no-op if it runs or has ended); it
+        gets what is left of the timeout."""
+        if k in self._jobs or self.results[k] is not None:
+            return
+        self._due.pop(k, None)
+        name, text = self.calls[k]
+        left = max(0.1, self.timeout - (time.perf_counter() - self._began))
+        self._jobs[k] = (name, backend(name).version(),
+                         _Job(_run_backend, (name, text, left), left), time.perf_counter())
 
     def pending(self) -> list[int]:
-        return sorted(self._jobs)
+        """Calls running or deferred (not yet answered nor cancelled)."""
+        return sorted(set(self._jobs) | set(self._due))
 
     def _collect(self, k: int) -> SolverResult:
         name, version, job, start = self._jobs.pop(k)
@@ -130,31 +154,50 @@ class Portfolio:
 
     def next(self, among=None) -> tuple[int, SolverResult] | None:
         """Wait for the first of the pending calls ``among`` (default: all) to finish;
-        None when none is pending."""
+        None when none is pending. Deferred calls join when they are due, and those
+        among them at once when no started call among them is left."""
         from multiprocessing.connection import wait
 
         keys = [k for k in self.pending() if among is None or k in among]
         if not keys:
             return None
         while True:
-            conns = {self._jobs[k][2].conn: k for k in keys}
-            deadline = min(self._jobs[k][2].deadline for k in keys)
-            ready = wait(list(conns), timeout=max(0.0, deadline - time.monotonic()))
+            now = time.monotonic()
+            idle = not any(j in self._jobs for j in keys)
+            for k in list(self._due):
+                if self._due[k] <= now or (idle and k in keys):
+                    self.start(k)
+            running = [k for k in keys if k in self._jobs]
+            conns = {self._jobs[k][2].conn: k for k in running}
+            deadline = min(self._jobs[k][2].deadline for k in running)
+            due = min(self._due.values(), default=deadline)
+            ready = wait(list(conns), timeout=max(0.0, min(deadline, due) - now))
             if ready:
                 k = min(conns[c] for c in ready)
                 return k, self._collect(k)
+            if time.monotonic() < deadline:
+                continue                            # a deferred call is due: start it
             # past a hard deadline: that child is hung; collect (kills) it
-            k = min(keys, key=lambda j: self._jobs[j][2].deadline)
+            k = min(running, key=lambda j: self._jobs[j][2].deadline)
             return k, self._collect(k)
 
     def wait(self, k: int) -> SolverResult:
-        """The result of call ``k``, waiting for it if it is still running."""
+        """The result of call ``k``, waiting for it if it is still running (a deferred
+        call is started first)."""
+        self.start(k)
         if k in self._jobs:
             return self._collect(k)
         return self.results[k]
 
     def cancel(self, k: int, reason: str) -> None:
-        """Kill call ``k`` if it is still running; it is recorded as 'cancelled'."""
+        """Kill call ``k`` if it is still running (recorded as 'cancelled'); a deferred
+        call that never started is recorded as 'cancelled' after 0 s."""
+        if k in self._due:
+            del self._due[k]
+            name, _ = self.calls[k]
+            self.results[k] = SolverResult(name, backend(name).version(), "cancelled", 0.0,
+                                           reason + " (it was not started)")
+            return
         if k not in self._jobs:
             return
         name, version, job, start = self._jobs.pop(k)
@@ -203,9 +246,11 @@ def solve_until_sat(name: str, texts: list[str], timeout: float,
 
 
 def preload() -> None:
-    """Import the solver libraries once in the parent, so forked children start fast."""
+    """Import the solver libraries (and read their versions) once in the parent, so
+    forked children start fast."""
     for name in BACKENDS:
         try:
             backend(name).load()
+            backend(name).version()
         except ImportError:
             pass

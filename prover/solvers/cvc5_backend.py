@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 
@@ -11,7 +12,9 @@ def load():
     return cvc5
 
 
+@functools.cache
 def version() -> str:
+    """The installed distribution's version (read once: importlib.metadata costs 20 ms)."""
     cvc5 = load()
     try:
         from importlib.metadata import version as dist_version
