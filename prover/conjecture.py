@@ -60,7 +60,7 @@ class Conjecture:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def instance(self):
-        return models.get(self.model).build(self.params)
+        return models.get(self.model).instance(self.params)
 
     def family_instance(self, family: str | None = None):
         """The instance a proof's cases are over: the model's proof side (None), or its
@@ -337,7 +337,7 @@ def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conj
         if line is None:
             line, col = loc.key("params")
         fail(exc.message, line, col)
-    instance = model.build(params)
+    instance = model.instance(params)
 
     assume_raw = data.get("assume", [])
     if isinstance(assume_raw, str):

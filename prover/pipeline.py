@@ -259,6 +259,8 @@ def run_many(conjectures, *, timeout: float | None = None, kernel: bool = False,
                         f"ran out during {job.phase}; try a longer --timeout, a smaller "
                         "max_order/degree, or split the claim", timeout, job.phase,
                         time.monotonic() - job.started)
+            while todo and len(running) < jobs:
+                start(*todo.popleft())      # before the caller stores what is done
             while emitted in done:
                 yield done.pop(emitted)
                 emitted += 1

@@ -207,6 +207,20 @@ class Model:
     def build(self, params: dict) -> ModelInstance:
         raise NotImplementedError
 
+    def instance(self, params: dict) -> ModelInstance:
+        """``build(params)``, built once per process for each distinct ``params`` (a
+        batch's conjectures mostly share them, and a file is built when it is loaded and
+        again when it is checked): a shallow copy, so what a caller sets on it stays its
+        own. The parts are shared and never changed (polynomials are immutable)."""
+        import copy
+        built = self.__dict__.setdefault("_built", {})
+        key = repr(sorted(params.items()))
+        if key not in built:
+            if len(built) >= 16:
+                del built[next(iter(built))]
+            built[key] = self.build(params)
+        return copy.copy(built[key])
+
     def region(self, x: str, y: str) -> RegionTheorem | None:
         """A region theorem for the axes (x, y) as typed (None: the frontier is computed)."""
         return None
