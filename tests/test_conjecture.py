@@ -348,3 +348,22 @@ def test_could_be_accepts_a_path_derived_id_from_any_root(tmp_path):
     explicit = load(write(tmp_path, "src/sub/b.toml",
                           'id = "x/b"\nmodel = "twins"\nclaim = "h2 <= 1"\n'))
     assert could_be(explicit, "x/b") and not could_be(explicit, "sub/b")
+
+
+# --- the instance cache ---------------------------------------------------------------------
+
+def test_instances_are_built_once_per_params_and_each_caller_gets_its_own(tmp_path):
+    from prover import models
+    twins = models.get("twins")
+    one = load(write(tmp_path, "a.toml", 'model = "twins"\nclaim = "h2 <= 1"\n'))
+    two = load(write(tmp_path, "b.toml", 'model = "twins"\nclaim = "h2 <= rMZ"\n'))
+    a, b = one.instance(), two.instance()
+    assert a is not b and a.statistics is b.statistics       # one build, two objects
+    a.realize = None                                           # a caller's own change
+    assert b.realize is not None and one.instance().realize is not None
+    other = twins.instance({**one.params, "max_order": one.params["max_order"] + 1})
+    assert other.statistics is not a.statistics
+    assert set(other.statistics) >= set(a.statistics)
+    fresh = twins.build(one.params)
+    assert sorted(fresh.statistics) == sorted(a.statistics)
+    assert fresh.constraints == a.constraints
