@@ -66,11 +66,20 @@ def _cpu_ticks() -> tuple[int, int] | None:
     return sum(fields) - idle, sum(fields)
 
 
+def _environment(extra: dict | None) -> dict:
+    """prover's environment as a user's install has it: Python caches compiled modules
+    (pip compiles them on install). A PYTHONDONTWRITEBYTECODE set here (sandboxes and CI
+    images set it) would make every run compile all of prover again, 0.06 s of start-up
+    that no user pays."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **(extra or {})}
+
+
 def prover(args: list[str], env: dict | None = None, label: str | None = None) -> float:
     before = _cpu_ticks()
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "prover", *args], cwd=ROOT, capture_output=True,
-                   check=False, env=None if env is None else {**os.environ, **env})
+                   check=False, env=_environment(env))
     seconds = time.perf_counter() - start
     after = _cpu_ticks()
     if label and before and after and after[1] > before[1]:
@@ -120,6 +129,12 @@ def main() -> None:
         tmp = Path(tmp)
         (tmp / "c").mkdir()
         files = corpus(tmp / "c", args.n)
+        one = tmp / "one"
+        one.mkdir()
+        shutil.copy(files[0], one / files[0].name)
+        prover(["check", "-q", "--store", str(tmp / "warm-up"), str(one)])   # caches bytecode
+        single = statistics.median(prover(["check", "-q", "--store", str(tmp / f"one-{r}"),
+                                           str(one)]) for r in range(3))
         runs: dict[int, list[float]] = {1: [], 2: []}
         for r in range(max(1, args.repeat)):
             for jobs in (1, 2):
@@ -149,11 +164,18 @@ def main() -> None:
         print(f"  prover check --jobs 2: {times[2]:.2f} s{spread[2]}  ({times[2] / n:.3f} s "
               f"per conjecture{_busy('jobs2')}), speed-up {times[1] / times[2]:.2f}x (run by "
               f"run: {', '.join(f'{x:.2f}x' for x in ratios)})")
+        # what no number of jobs shortens: the start-up (interpreter, imports, loading,
+        # the workers' first conjecture), about one run on a single conjecture less one
+        # conjecture's share; and --jobs 1 already keeps more than one core busy
+        startup = max(0.0, single - times[1] / n)
+        print(f"  start-up (one conjecture: {single:.2f} s, less one conjecture's share): "
+              f"{startup:.2f} s")
         if BUSY.get("jobs1"):
-            # --jobs 1 already races the solvers of one conjecture in parallel
-            ceiling = (os.cpu_count() or 1) / statistics.median(BUSY["jobs1"])
-            print(f"  ceiling of the speed-up on {os.cpu_count()} cores, given the cores "
-                  f"--jobs 1 already keeps busy: {ceiling:.2f}x")
+            cores = os.cpu_count() or 1
+            busy1 = statistics.median(BUSY["jobs1"])
+            ceiling = times[1] / (startup + (times[1] - startup) * busy1 / cores)
+            print(f"  ceiling of the speed-up on {cores} cores, given the start-up and the "
+                  f"cores --jobs 1 already keeps busy ({busy1:.2f}): {ceiling:.2f}x")
         print(f"  raw z3 binary, same SMT-LIB, sequential: {raw_line}")
         if raw:
             print(f"  ratio prover (--jobs 2, amortized) / raw z3: {times[2] / raw:.2f}x; "
