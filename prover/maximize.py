@@ -150,15 +150,22 @@ def _climb(conj, instance, best, best_v, tier, deadline, primary, record):
     """Doubling, then bisection, from ``best``; returns (best, violation, the smallest
     margin answered unsat or None, a note when no upper limit was found)."""
     lo, hi = best_v, None
-    # doubling in one child: largest first, so the first sat is the largest that is
-    ladder = [best_v * 2 ** k for k in range(MAX_DOUBLINGS, 0, -1)]
-    found, refused, sat_m = _ask(conj, instance, ladder, tier, deadline, primary, record)
-    if found is not None and found[1] > best_v:
-        best, best_v = found
-    if sat_m is not None:
-        lo = max(lo, sat_m)
-    if refused:
-        hi = min(refused)
+    # doubling: first twice the first violation alone (the first counterexample is most
+    # often within a factor 2 of the largest, and one unsat then bounds it); when that is
+    # exceeded, the rest of the ladder in one child, largest first, so that the first
+    # sat is the largest that is
+    start = best_v
+    for ladder in ([start * 2], [start * 2 ** k for k in range(MAX_DOUBLINGS, 1, -1)]):
+        found, refused, sat_m = _ask(conj, instance, ladder, tier, deadline, primary,
+                                     record)
+        if found is not None and found[1] > best_v:
+            best, best_v = found
+        if sat_m is not None:
+            lo = max(lo, sat_m)
+        if refused:
+            hi = min(refused + ([hi] if hi is not None else []))
+        if sat_m is None:
+            break                   # unsat (or gave up) at twice: no higher rung is asked
     for _ in range(BISECTIONS):
         lo = max(lo, best_v)
         if hi is None or hi - lo <= CLOSE_ENOUGH * lo or time.perf_counter() >= deadline:
