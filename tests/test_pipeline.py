@@ -100,6 +100,47 @@ def test_jobs_never_exceed_the_conjectures(tree, capsys, monkeypatch):
     assert len(started) == 2 and max(peak) <= min(2, os.cpu_count() or 1)
 
 
+def test_the_next_conjecture_starts_before_the_caller_stores_the_last(tree, monkeypatch):
+    """An idle worker is handed the next conjecture before the finished outcome goes to
+    the caller (who stores and prints it): the worker does not wait for the store."""
+    import prover.pipeline as pipeline
+    from prover.conjecture import load
+
+    events = []
+    real = pipeline._Running.__init__
+
+    def recording(self, index, *args, **kwargs):
+        events.append(("start", index))
+        real(self, index, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline._Running, "__init__", recording)
+    conjs = [load(tree / "conjectures" / n) for n in ("slow.toml", "good.toml", "slow.toml")]
+    for k, out in enumerate(pipeline.run_many(conjs, jobs=1)):
+        events.append(("stored", k))
+        assert out.record.verdict.value == ("refuted" if k == 1 else "valid")
+    assert events == [("start", 0), ("start", 1), ("stored", 0), ("start", 2),
+                      ("stored", 1), ("stored", 2)]
+
+
+def test_outcomes_are_stored_as_they_arrive_without_kernel(tree, monkeypatch):
+    """Without --kernel the store is written conjecture by conjecture while the batch
+    runs (not all at the end): the first certificate exists before the last check."""
+    import prover.pipeline as pipeline
+
+    seen = []
+    real = pipeline._Running.__init__
+
+    def recording(self, index, *args, **kwargs):
+        seen.append(sorted(p.name for p in (tree / "certificates").rglob("*.json"))
+                    if (tree / "certificates").exists() else [])
+        real(self, index, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline._Running, "__init__", recording)
+    (tree / "conjectures" / "third.toml").write_text(VALID.replace("2*rDZ", "3*rDZ"))
+    assert main(["check", "-q", "--jobs", "1"]) == 0
+    assert seen[0] == [] and seen[-1] != []
+
+
 def _descendants(pid: int) -> set[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
