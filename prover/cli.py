@@ -188,6 +188,26 @@ class _SafeStream:
         return getattr(self._stream, name)
 
 
+def run() -> None:
+    """The console command (and ``python -m prover``): ``main``, then a quick exit. Once
+    the output is flushed and the exit handlers have run (worker pools shut down, every
+    child killed), interpreter finalization would only tear down each loaded module
+    (Z3, cvc5, numpy): 40 ms of a 0.3 s run, skipped by ``os._exit``. An exception
+    leaves the ordinary way."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):       # a closed pipe: nothing more can be said
+            pass
+    import atexit
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None:           # not CPython: the ordinary exit
+        sys.exit(code)
+    run_exit_handlers()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _SafeStream(out), _SafeStream(err)

@@ -279,3 +279,43 @@ def test_help_and_list_import_no_solver_nor_sympy_nor_numpy(tmp_path):
                           env=env, cwd=tmp_path, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "False False False"
+
+
+# --- the console command's exit ---------------------------------------------------------------
+
+def _command(args, cwd, **kwargs):
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-m", "prover", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=120, **kwargs)
+
+
+def test_the_command_exits_with_mains_code_and_all_its_output(tmp_path):
+    """``python -m prover`` ends with os._exit once the output is flushed and the exit
+    handlers ran: the code is main's, the JSON complete, the store written, and no
+    worker is left behind."""
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "f.toml").write_text(
+        'model = "twins"\nclaim = "falconer <= h2"\n[params]\nmax_order = 1\n')
+    (tmp_path / "c" / "v.toml").write_text(
+        'model = "twins"\nclaim = "h2 <= 2*rDZ"\n[params]\nmax_order = 1\n')
+    done = _command(["check", "--json", "--store", "s", "c"], tmp_path)
+    assert done.returncode == 1, done.stderr        # f is refuted; it expects valid
+    verdicts = {r["id"]: r["verdict"] for r in json.loads(done.stdout)["results"]}
+    assert verdicts == {"f": "refuted", "v": "valid"}
+    assert sorted(p.name for p in (tmp_path / "s").rglob("*.json")) == ["f.json", "v.json"]
+    done = _command(["list", "--store", "s"], tmp_path)
+    assert done.returncode == 0 and done.stdout.count("twins") == 2
+    assert _command(["show", "nothing-here", "--store", "s"], tmp_path).returncode == 2
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
+    # 120 kB of Coq (the bundled store, read only), more than a pipe holds: the writer
+    # meets the closed end
+    proc = subprocess.Popen([sys.executable, "-m", "prover", "export",
+                             "puzzle/gaussian/lower-bound-degree-8", "--to", "coq"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+                            env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.stdout.read(10) == b"(* Generat"
+    proc.stdout.close()                             # the reader went away (| head)
+    err = proc.stderr.read().decode()
+    assert (proc.wait(60), err) == (0, "")
