@@ -127,3 +127,32 @@ def test_cvc5_reports_its_distribution_version():
 
     from prover.solvers import cvc5_backend
     assert cvc5_backend.version() == version("cvc5")
+
+
+def test_cvc5_version_is_read_without_importing_it():
+    """The dist-info beside the package names the release: reading it imports no cvc5
+    (15-20 ms of start-up), and it is the very string the package itself reports."""
+    import subprocess
+    import sys
+    code = ("import sys\nfrom prover.solvers import cvc5_backend\n"
+            "v = cvc5_backend.version()\nprint(v, 'cvc5' in sys.modules)\n"
+            "import cvc5\nprint(cvc5.__version__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == [out[2], "False", out[2]] and out[2][0].isdigit()
+
+
+def test_a_batch_settled_by_z3_never_imports_cvc5(tmp_path):
+    """The parent preloads Z3 only: a run whose claims Z3 settles within the second
+    opinion's delay (a certificate then decides) leaves cvc5 unimported in the parent."""
+    import subprocess
+    import sys
+    path = tmp_path / "c.toml"
+    path.write_text('model = "twins"\nclaim = "h2 <= 2*rDZ"\n[params]\nmax_order = 1\n')
+    code = ("import sys\nfrom prover import cli\n"
+            f"rc = cli.main(['check', '--json', '--store', {str(tmp_path / 's')!r}, "
+            f"{str(path)!r}])\n"
+            "print('CVC5', 'cvc5' in sys.modules, rc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "CVC5 False 0", out.stderr[-2000:]

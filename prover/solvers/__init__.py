@@ -245,12 +245,18 @@ def solve_until_sat(name: str, texts: list[str], timeout: float,
                          a.get("values", {})) for a in payload]
 
 
+PRELOADED = ("z3",)      # imported in the parent; cvc5 is imported by the child that runs it
+
+
 def preload() -> None:
-    """Import the solver libraries (and read their versions) once in the parent, so
-    forked children start fast."""
+    """Read every solver's version and import Z3 once in the parent, so forked children
+    start fast. cvc5 is not imported here: it races only when Z3 has not settled a claim
+    within SECOND_OPINION_DELAY, so most runs never start it, and its import (15-20 ms)
+    would lengthen every run's start-up, which no number of jobs shortens."""
     for name in BACKENDS:
         try:
-            backend(name).load()
+            if name in PRELOADED:
+                backend(name).load()
             backend(name).version()
         except ImportError:
             pass

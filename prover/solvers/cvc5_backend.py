@@ -14,9 +14,20 @@ def load():
 
 @functools.cache
 def version() -> str:
-    """The installed version: the package's own ``__version__`` (its wheel writes the
-    release there), else the distribution's metadata (importlib.metadata costs 15 ms of
-    every run's start-up); read once."""
+    """The installed version, read once without importing cvc5 (its import is 15-20 ms
+    of every run's start-up, and most runs never start it): the wheel's
+    ``cvc5-<version>.dist-info`` beside the package; else the package's own
+    ``__version__``; else the distribution's metadata. ImportError when cvc5 is not
+    installed."""
+    import importlib.util
+    spec = importlib.util.find_spec("cvc5")
+    if spec is None:
+        raise ImportError("No module named 'cvc5'")
+    if spec.origin:
+        from pathlib import Path
+        found = sorted(Path(spec.origin).parent.parent.glob("cvc5-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name[len("cvc5-"):-len(".dist-info")]
     cvc5 = load()
     if isinstance(getattr(cvc5, "__version__", None), str):
         return cvc5.__version__
