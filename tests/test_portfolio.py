@@ -121,8 +121,8 @@ def test_the_second_solver_joins_a_slow_primary(tmp_path, monkeypatch):
 
 
 def test_cvc5_reports_its_distribution_version():
-    """Read from the package (not importlib.metadata, 15 ms of start-up): the same
-    string the installed distribution declares, as certificates record it."""
+    """Read from the wheel's dist-info (not importlib.metadata, 15 ms of start-up): the
+    same string the installed distribution declares, as certificates record it."""
     from importlib.metadata import version
 
     from prover.solvers import cvc5_backend
