@@ -28,7 +28,8 @@ MIN_STEP = 0.5           # a step with less time left than this is not started
 
 
 def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict:
-    """Runs in an isolated child: the LP for one case at one product degree.
+    """Runs in an isolated child (in-process for a linear problem in a pipeline worker:
+    ``search_certificate``): the LP for one case at one product degree.
 
     {"cert": case certificate} or {"reason": why not}. Equalities linear in a variable
     with a constant coefficient are substituted first (``sos.eliminations``): their
@@ -118,8 +119,10 @@ def search_certificate(problem, timeout: float = 60.0) -> tuple[dict | None, str
 
     The whole search (every case, every degree, the SOS step) shares one deadline,
     ``timeout`` seconds from now; no step starts with less than MIN_STEP seconds left,
-    and each child is given only the time that is left."""
-    from .solvers import run_isolated
+    and each child is given only the time that is left. A linear problem's LP (degree 1,
+    its size that of the problem) runs in this process when it is a pipeline worker
+    (``solvers.INLINE``), under Z3's timeout and watchdog."""
+    from . import solvers
 
     deadline = time.monotonic() + timeout
     try:
@@ -138,7 +141,10 @@ def search_certificate(problem, timeout: float = 60.0) -> tuple[dict | None, str
             if left < MIN_STEP:
                 tried.append(f"degree {degree}: not started, the {timeout:g} s budget is spent")
                 break
-            status, result = run_isolated(_search_case, (atoms, degree, left), left)
+            args = (atoms, degree, left)
+            status, result = (solvers.run_inline(_search_case, args)
+                              if linear and solvers.INLINE else
+                              solvers.run_isolated(_search_case, args, left))
             if status != "ok":
                 tried.append(f"degree {degree}: {result}")
                 continue

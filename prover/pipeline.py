@@ -18,7 +18,8 @@ signal (see ``solvers``).
 At most ``min(--jobs, conjectures)`` workers run at once, each forked once and sent
 conjecture after conjecture (with the solver pool it keeps, see ``solvers.pool``): a
 worker is replaced only after a budget kill, a crash or an error. Results come back in
-input order.
+input order. Being an isolation unit itself, a worker runs Z3 on linear problems
+in-process instead of in a pooled child (``solvers.INLINE``).
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ def _serve(conn, memory, parent) -> None:
     connection closes (or it is killed, with its process group, on a budget overrun)."""
     isolate(memory, parent)
     from . import check as check_module
+    from . import solvers
+
+    solvers.INLINE = True       # this process is the isolation unit (see solvers.INLINE)
 
     check_module.PHASE_HOOK = lambda phase: conn.send(("phase", phase))
     while True:

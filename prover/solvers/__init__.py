@@ -54,6 +54,66 @@ def run_isolated(func, args: tuple, timeout: float) -> tuple[str, object]:
     return submit(func, args, timeout).result()
 
 
+# In-process calls. A process that is itself an isolation unit — a ``pipeline`` worker:
+# budget-killed with its process group, memory-capped by --memory, one conjecture at a
+# time — sets INLINE, and then runs in-process the calls whose cost its input bounds:
+# Z3 on a linear problem (exact simplex, answered in about a millisecond) and the
+# degree-1 certificate LP of a linear problem. Each such call still has Z3's own timeout,
+# and a watchdog thread interrupts Z3 shortly after it (``z3_backend``). A pool round trip
+# costs a valid twins conjecture several times Z3's time (two processes woken per call;
+# on 2 cores checking 2 conjectures at once those wake-ups queue), which is what kept
+# --jobs 2 below 1.6x --jobs 1. cvc5, nonlinear problems, SOS and the realizers still run
+# in pooled children: their cost is not bounded by their input.
+INLINE = False
+INLINE_SLICE = 0.1      # an in-process race call not answered by then moves to the pool
+
+
+def inline_ok(name: str, text: str) -> bool:
+    """Whether the call of backend ``name`` on SMT-LIB ``text`` runs in this process."""
+    return INLINE and name == "z3" and text.startswith("(set-logic QF_LRA)")
+
+
+def run_inline(func, args: tuple) -> tuple[str, object]:
+    """``run_isolated``'s answer, computed in this process (see INLINE): ("ok", result)
+    or ("error", message); the caller's own deadline bounds it."""
+    try:
+        return "ok", func(*args)
+    except MemoryError:
+        return "error", "out of memory"
+    except Exception as exc:   # report, as the pooled child would
+        return "error", f"{type(exc).__name__}: {exc}"
+
+
+class _Done:
+    """A call answered in this process, with a pooled task's interface."""
+
+    conn = None
+
+    def __init__(self, outcome: tuple[str, object], timeout: float):
+        self.outcome = outcome
+        self.deadline = time.monotonic() + timeout
+
+    def result(self) -> tuple[str, object]:
+        return self.outcome
+
+    def cancel(self) -> None:
+        pass
+
+
+def _start(name: str, text: str, timeout: float, piece: float | None = None):
+    """Backend ``name`` on ``text``: answered in this process when ``inline_ok`` (within
+    ``piece`` seconds when given: a call not answered by then is started in the pool with
+    what is left of ``timeout``), else a pooled task."""
+    if inline_ok(name, text):
+        began = time.perf_counter()
+        first = timeout if piece is None else min(timeout, piece)
+        outcome = run_inline(_run_backend, (name, text, first))
+        if not (outcome[0] == "ok" and outcome[1]["result"] == "unknown" and first < timeout):
+            return _Done(outcome, timeout)
+        timeout = max(0.1, timeout - (time.perf_counter() - began))
+    return _Job(_run_backend, (name, text, timeout), timeout)
+
+
 def _run_backend(name: str, text: str, timeout: float) -> dict:
     start = time.perf_counter()
     answer = backend(name).run(text, timeout)
@@ -75,8 +135,7 @@ def solve_many(calls: list[tuple[str, str]], timeout: float) -> list[SolverResul
         except ImportError as exc:
             jobs.append((name, "", None, 0.0, f"{name} is not installed ({exc})"))
             continue
-        jobs.append((name, version, _Job(_run_backend, (name, text, timeout), timeout),
-                     time.perf_counter(), ""))
+        jobs.append((name, version, _start(name, text, timeout), time.perf_counter(), ""))
     results = []
     for name, version, job, start, reason in jobs:
         if job is None:
@@ -132,8 +191,9 @@ class Portfolio:
         self._due.pop(k, None)
         name, text = self.calls[k]
         left = max(0.1, self.timeout - (time.perf_counter() - self._began))
+        began = time.perf_counter()
         self._jobs[k] = (name, backend(name).version(),
-                         _Job(_run_backend, (name, text, left), left), time.perf_counter())
+                         _start(name, text, left, piece=INLINE_SLICE), began)
 
     def pending(self) -> list[int]:
         """Calls running or deferred (not yet answered nor cancelled)."""
@@ -168,6 +228,9 @@ class Portfolio:
                 if self._due[k] <= now or (idle and k in keys):
                     self.start(k)
             running = [k for k in keys if k in self._jobs]
+            answered = [k for k in running if self._jobs[k][2].conn is None]
+            if answered:                            # in-process calls answered already
+                return answered[0], self._collect(answered[0])
             conns = {self._jobs[k][2].conn: k for k in running}
             deadline = min(self._jobs[k][2].deadline for k in running)
             due = min(self._due.values(), default=deadline)
@@ -199,6 +262,9 @@ class Portfolio:
                                            reason + " (it was not started)")
             return
         if k not in self._jobs:
+            return
+        if self._jobs[k][2].conn is None:           # answered in-process: keep the answer
+            self._collect(k)
             return
         name, version, job, start = self._jobs.pop(k)
         job.cancel()
@@ -237,8 +303,12 @@ def solve_until_sat(name: str, texts: list[str], timeout: float,
     except ImportError as exc:
         return [SolverResult(name, "", "unknown", 0.0, f"{name} is not installed ({exc})")]
     start = time.perf_counter()
-    status, payload = run_isolated(_run_until_sat, (name, texts, timeout, total),
-                                   timeout * len(texts) if total is None else total + 1.0)
+    args = (name, texts, timeout, total)
+    if all(inline_ok(name, text) for text in texts):
+        status, payload = run_inline(_run_until_sat, args)
+    else:
+        status, payload = run_isolated(_run_until_sat, args, timeout * len(texts)
+                                       if total is None else total + 1.0)
     if status != "ok":
         return [SolverResult(name, version, "unknown", time.perf_counter() - start, str(payload))]
     return [SolverResult(name, version, a["result"], a["seconds"], a.get("reason", ""),
