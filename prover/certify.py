@@ -28,8 +28,8 @@ MIN_STEP = 0.5           # a step with less time left than this is not started
 
 
 def _search_case(atoms: list[Atom], degree: int, timeout: float) -> dict:
-    """Runs in an isolated child (in-process for a linear problem in a pipeline worker:
-    ``search_certificate``): the LP for one case at one product degree.
+    """Runs in an isolated child (in-process in a pipeline worker: ``search_certificate``):
+    the LP for one case at one product degree.
 
     {"cert": case certificate} or {"reason": why not}. Equalities linear in a variable
     with a constant coefficient are substituted first (``sos.eliminations``): their
@@ -119,9 +119,10 @@ def search_certificate(problem, timeout: float = 60.0) -> tuple[dict | None, str
 
     The whole search (every case, every degree, the SOS step) shares one deadline,
     ``timeout`` seconds from now; no step starts with less than MIN_STEP seconds left,
-    and each child is given only the time that is left. A linear problem's LP (degree 1,
-    its size that of the problem) runs in this process when it is a pipeline worker
-    (``solvers.INLINE``), under Z3's timeout and watchdog."""
+    and each child is given only the time that is left. The LPs, whose size is capped
+    (MAX_PRODUCTS, MAX_LP_COLUMNS), run in this process when it is a pipeline worker
+    (``solvers.INLINE``), under Z3's timeout and watchdog; the SOS step (an SDP solver
+    whose cost its input does not bound) always runs in a pooled child."""
     from . import solvers
 
     deadline = time.monotonic() + timeout
@@ -142,8 +143,7 @@ def search_certificate(problem, timeout: float = 60.0) -> tuple[dict | None, str
                 tried.append(f"degree {degree}: not started, the {timeout:g} s budget is spent")
                 break
             args = (atoms, degree, left)
-            status, result = (solvers.run_inline(_search_case, args)
-                              if linear and solvers.INLINE else
+            status, result = (solvers.run_inline(_search_case, args) if solvers.INLINE else
                               solvers.run_isolated(_search_case, args, left))
             if status != "ok":
                 tried.append(f"degree {degree}: {result}")

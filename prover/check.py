@@ -75,12 +75,15 @@ def new_draft(conj: Conjecture, problem: Problem) -> Draft:
         created=datetime.now(timezone.utc).replace(microsecond=0).isoformat())
 
 
-PHASE_HOOK = None     # set by a pipeline worker: called with each phase's name
+PHASE_HOOK = None     # set by a pipeline worker: called with each phase's index in PHASES
+PHASES = ("start", "encoding", "the solvers", "the certificate search",
+          "the certificate search on the concrete family", "the Coq kernel check",
+          "the counterexample search", "the confirmation of the counterexample")
 
 
 def _phase(name: str) -> None:
     if PHASE_HOOK is not None:
-        PHASE_HOOK(name)
+        PHASE_HOOK(PHASES.index(name))
 
 
 def _left(deadline: float) -> float:

@@ -24,6 +24,7 @@ in-process instead of in a pooled child (``solvers.INLINE``).
 
 from __future__ import annotations
 
+import mmap
 import multiprocessing
 import os
 import pickle
@@ -100,16 +101,22 @@ def kill_group(proc) -> None:
     proc.join(2)
 
 
-def _serve(conn, memory, parent) -> None:
+def _serve(conn, phase, memory, parent) -> None:
     """A long-lived worker: checks each conjecture it is sent, one at a time, until its
-    connection closes (or it is killed, with its process group, on a budget overrun)."""
+    connection closes (or it is killed, with its process group, on a budget overrun).
+    It writes the phase it is in to the shared byte ``phase`` (an index in
+    ``check.PHASES``), which the parent reads only when it must name it: a message per
+    phase woke the parent four times a conjecture, on cores the workers need."""
     isolate(memory, parent)
     from . import check as check_module
     from . import solvers
 
     solvers.INLINE = True       # this process is the isolation unit (see solvers.INLINE)
 
-    check_module.PHASE_HOOK = lambda phase: conn.send(("phase", phase))
+    def hook(index: int) -> None:
+        phase[0] = index
+
+    check_module.PHASE_HOOK = hook
     while True:
         try:
             message = conn.recv_bytes()
@@ -132,7 +139,8 @@ class _Worker:
     def __init__(self, memory):
         ctx = multiprocessing.get_context("fork")
         self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_serve, args=(child, memory, os.getpid()))
+        self.phase = mmap.mmap(-1, 1)   # shared with the forked worker (MAP_SHARED)
+        self.proc = ctx.Process(target=_serve, args=(child, self.phase, memory, os.getpid()))
         self.proc.start()
         child.close()
         self.job: _Running | None = None
@@ -140,6 +148,7 @@ class _Worker:
     def kill(self) -> None:
         kill_group(self.proc)
         self.conn.close()
+        self.phase.close()
 
 
 class _Running:
@@ -151,10 +160,15 @@ class _Running:
         self.seconds = budget(conj, timeout)
         self.started = time.monotonic()
         self.deadline = self.started + hard_limit(self.seconds)
-        self.phase = "start"
         self.worker = worker
         worker.job = self
+        worker.phase[0] = 0                 # "start", until the worker says otherwise
         worker.conn.send_bytes(pickle.dumps((conj, timeout, kernel)))
+
+    @property
+    def phase(self) -> str:
+        from .check import PHASES
+        return PHASES[self.worker.phase[0]]
 
 
 class Failed:
@@ -236,32 +250,31 @@ def run_many(conjectures, *, timeout: float | None = None, kernel: bool = False,
                     kind, payload = conn.recv()
                 except (EOFError, OSError):
                     kind, payload = "died", None
-                if kind == "phase":
-                    job.phase = payload
-                    continue
+                phase = job.phase                   # before the worker is retired
                 retire(worker, reuse=kind == "done")
                 if kind == "done":
                     done[job.index] = payload
                 elif kind == "error":
                     done[job.index] = _unknown(job.conj, f"the check stopped during "
-                                               f"{job.phase}: {payload}", timeout, job.phase,
+                                               f"{phase}: {payload}", timeout, phase,
                                                time.monotonic() - job.started)
                 else:
                     code = worker.proc.exitcode
                     done[job.index] = _unknown(
-                        job.conj, f"the worker died during {job.phase} (exit code {code}"
+                        job.conj, f"the worker died during {phase} (exit code {code}"
                         + (", killed: out of memory?" if code in (-9, 137) else "")
                         + "); try a larger --memory or a smaller problem", timeout,
-                        job.phase, time.monotonic() - job.started)
+                        phase, time.monotonic() - job.started)
             now = time.monotonic()
             for conn, worker in list(running.items()):
                 job = worker.job
                 if now >= job.deadline:
+                    phase = job.phase
                     retire(worker, reuse=False)
                     done[job.index] = _unknown(
                         job.conj, f"the conjecture's budget of {job.seconds:g} s (--timeout) "
-                        f"ran out during {job.phase}; try a longer --timeout, a smaller "
-                        "max_order/degree, or split the claim", timeout, job.phase,
+                        f"ran out during {phase}; try a longer --timeout, a smaller "
+                        "max_order/degree, or split the claim", timeout, phase,
                         time.monotonic() - job.started)
             while todo and len(running) < jobs:
                 start(*todo.popleft())      # before the caller stores what is done

@@ -319,3 +319,40 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
     proc.stdout.close()                             # the reader went away (| head)
     err = proc.stderr.read().decode()
     assert (proc.wait(60), err) == (0, "")
+
+
+def test_the_batch_saver_stores_in_order_without_holding_up_the_loop():
+    """check's records are written by a background thread (cli_check._Saver): save()
+    returns while the store is still busy, close() waits for every record, in order, and
+    returns the refused ones with their errors (a store's unexpected exception too)."""
+    import threading
+
+    from prover.cli_check import _Saver
+    from prover.errors import ProverError
+
+    release = threading.Event()
+    written = []
+
+    class Store:
+        def save(self, rec):
+            assert release.wait(10)
+            if rec.id == "bad":
+                raise ProverError("the disk is full")
+            if rec.id == "worse":
+                raise OSError("unexpected")
+            written.append(rec.id)
+
+    class Rec:
+        def __init__(self, rec_id):
+            self.id = rec_id
+
+    saver = _Saver(Store())
+    for rec_id in ("a", "bad", "b", "worse", "c"):
+        saver.save(Rec(rec_id))                  # returns at once: the store is blocked
+    assert written == []
+    release.set()
+    refused = saver.close()
+    assert written == ["a", "b", "c"]
+    assert [(i, str(e)) for i, e in refused] == [("bad", "the disk is full"),
+                                                 ("worse", "OSError: unexpected")]
+    assert not saver.thread.is_alive()

@@ -58,12 +58,13 @@ def run_isolated(func, args: tuple, timeout: float) -> tuple[str, object]:
 # budget-killed with its process group, memory-capped by --memory, one conjecture at a
 # time — sets INLINE, and then runs in-process the calls whose cost its input bounds:
 # Z3 on a linear problem (exact simplex, answered in about a millisecond) and the
-# degree-1 certificate LP of a linear problem. Each such call still has Z3's own timeout,
-# and a watchdog thread interrupts Z3 shortly after it (``z3_backend``). A pool round trip
-# costs a valid twins conjecture several times Z3's time (two processes woken per call;
-# on 2 cores checking 2 conjectures at once those wake-ups queue), which is what kept
-# --jobs 2 below 1.6x --jobs 1. cvc5, nonlinear problems, SOS and the realizers still run
-# in pooled children: their cost is not bounded by their input.
+# certificate LPs (``certify``: their size is capped). Each still has Z3's own timeout,
+# and a watchdog thread interrupts Z3 shortly after it (``z3_backend``). A pool round
+# trip cost a valid twins conjecture several times Z3's time (two processes woken per
+# call; on 2 cores checking 2 conjectures at once those wake-ups queue), which is what
+# kept --jobs 2 below 1.6x --jobs 1. cvc5, Z3 on nonlinear problems, SOS and the
+# realizers' searches still run in pooled children: their cost is not bounded by their
+# input, and a crash there costs one call, not the conjecture.
 INLINE = False
 INLINE_SLICE = 0.1      # an in-process race call not answered by then moves to the pool
 
