@@ -39,6 +39,7 @@ from fractions import Fraction
 from . import expr as E
 from .encode import Encoder, Problem
 from .errors import InputError
+from .coqterms import TooLarge
 from .coqtext import (_coq_comment, _coq_names, cleared_lemma, coq_atom, coq_formula,
                       coq_poly)
 from .formula import Atom, negate
@@ -426,6 +427,13 @@ def _encode(conj, family: str | None = None):
 def claim_parts(conj, proof: dict) -> tuple[list[str], str]:
     """(notes, body) of the Coq proof of ``conj`` as written: the body holds the cleared
     lemma and ``claim_holds``, and is valid after ``PRELUDE`` (alone or in a Module)."""
+    try:
+        return _claim_parts(conj, proof)
+    except TooLarge as exc:
+        raise NotStatedAsWritten(str(exc)) from None
+
+
+def _claim_parts(conj, proof: dict) -> tuple[list[str], str]:
     rec, problem = _encode(conj, proof.get("family"))
     if rec.quotients:
         raise NotStatedAsWritten(

@@ -33,9 +33,10 @@ def search(problem, f: Forms) -> tuple[dict | None, str]:
 
 
 def split_case_certificate(atoms, f: Forms) -> tuple[dict | None, str]:
-    """``case_certificate``, or where its form stops short, a split certificate: tried
-    only when the odd block has two coefficients and a local search over real
-    coefficients does not already reach below the claim."""
+    """``case_certificate``, or where its form stops short and a local search over real
+    coefficients does not already reach below the claim, the quartic sum of squares of
+    ``quartic_ratio`` (exact at every slice tried), then a split certificate when the odd
+    block has two coefficients."""
     cert, why = case_certificate(atoms, f)
     if cert is not None or not why.startswith("the best S-lemma certificate"):
         return cert, why
@@ -45,6 +46,11 @@ def split_case_certificate(atoms, f: Forms) -> tuple[dict | None, str]:
     low = realized_min(f, lo, hi, equal)
     if low < float(m) * (1 - 1e-9):
         return None, why + f"; and a polynomial reaches r2 = {low:.6g} on the slice"
+    from .quartic_ratio import case_certificate as quartic_certificate
+    cert, quartic = quartic_certificate(atoms, f)
+    if cert is not None:
+        return cert, ""
+    why += f"; quartic sum of squares: {quartic}"
     if len(f.odd) != 2 or f.odd[0] not in odd_linear(f):
         return None, why
     cert, more = wedge_certificate(atoms, f, roles, _Numeric(f, lo, hi, equal))

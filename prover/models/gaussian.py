@@ -197,7 +197,7 @@ def scaled_forms(dim: int, degree: int, names: list[str]) -> tuple[Poly, Poly, P
 class Gaussian(Model):
     name = "gaussian"
     lazy_modules = ("numpy.random", "prover.realizers.gaussian_exact", "prover.quadratic_ratio",
-                    "prover.quadratic_wedges")
+                    "prover.quadratic_wedges", "prover.quartic_ratio")
     pictures = (Picture("frontier-gaussian", "s2", "r2",
                         compare=({"degree": 5}, {"degree": 8})),)
     summary = "the puzzle for P = N(0, I_n) and F a polynomial (Hermite-degree relaxation)"
@@ -285,17 +285,21 @@ class Gaussian(Model):
 
     def boundary_claims(self, params: dict, x: str, y: str) -> list[tuple[list[str], str]]:
         """(s2, r2) in dimension 1: ``lo <= s2 <= hi implies r2 >= m`` on five bands of
-        width 1/5, m a little below the best bound of the S-lemma certificate form there
-        (found in floats here; the frontier certifies each claim or drops it)."""
+        width 1/5, m a little below the best bound of the certificate forms there (the
+        S-lemma's, and where it stops short the quartic sum of squares'; found in floats
+        here; the frontier certifies each claim or drops it)."""
         if (x.strip(), y.strip()) != ("s2", "r2") or params["dim"] != 1:
             return []
         from ..quadratic_ratio import best_form
+        from ..quartic_ratio import best_bound
         f = lower_bound_forms(1, params["degree"])
         out = []
         for k in range(5):
             lo, hi = Fraction(k, 5), Fraction(k + 1, 5)
             mu = best_form(f, lo, hi, False)[0]
             bound = 4 * mu * mu if mu > 0 else 0.0
+            if params["degree"] % 2:            # the S-lemma's rank gap: odd blocks
+                bound = max(bound, best_bound(f, lo, hi, False) or 0.0)
             m = Fraction(math.floor(bound * 0.995 * 10 ** 4), 10 ** 4)
             if m > 0:
                 out.append(([f"{lo} <= s2", f"s2 <= {hi}"], f"r2 >= {m}"))
