@@ -27,7 +27,9 @@ import sys
 # BLAS in every worker oversubscribed the cores: on 2 cores, 50 twins conjectures took
 # 6.5 s (--jobs 1) and 5.1 s (--jobs 2) with it, 5.3 s and 3.5 s without
 # (bench/bench_throughput.py). Set before numpy is first imported (it is imported lazily).
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+# RAYON_NUM_THREADS: Clarabel's Rust thread pool, which deadlocks a process forked after
+# it started (``quartic_ratio.one_thread``).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 from ._version import __version__

@@ -124,6 +124,15 @@ def _slice_forms(s: _Setup, roles: dict):
     return out
 
 
+def one_thread() -> None:
+    """Keep Clarabel to one thread in this process (unless the user set it). Its Rust
+    thread pool (rayon) starts at the first solve; a process forked after that (the
+    solver pool, a pipeline worker) hung in its own first solve, waiting on threads
+    that do not exist there. Must run before the first solve of the process."""
+    import os
+    os.environ.setdefault("RAYON_NUM_THREADS", "1")
+
+
 def _numeric(s: _Setup, slices, m_fixed: float | None):
     """The SDP: the largest m' (m_fixed None), or at m' = m_fixed the most interior
     solution. Returns a dict of numpy values, or None when the solver fails."""
@@ -202,6 +211,7 @@ def _numeric(s: _Setup, slices, m_fixed: float | None):
         cons = [lhs + m_fixed * dv == c2, eps <= 1]
         cons += [X - eps * np.eye(X.shape[0]) >> 0 for X in psd_vars]
         problem = cp.Problem(cp.Maximize(eps), cons)
+    one_thread()
     try:
         problem.solve(solver="CLARABEL")
     except (cp.error.SolverError, ValueError, ArithmeticError):

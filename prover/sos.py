@@ -329,6 +329,8 @@ class _Sdp:
         try:
             with warnings.catch_warnings():   # an inaccurate solution is judged below
                 warnings.simplefilter("ignore")
+                from .quartic_ratio import one_thread
+                one_thread()
                 prob.solve(solver=cp.CLARABEL, time_limit=max(0.1, left - 0.1),
                            verbose=bool(os.environ.get("SOS_VERBOSE")))
         except Exception as exc:  # noqa: BLE001 - any solver failure is "not found"

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import io
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -260,3 +261,84 @@ def test_the_bundled_split_certificate_replays_and_a_changed_split_fails():
     inner["poly"] = [["1", [["a3", 1]]], ["-1/7", [["a1", 1]]]]    # another cut slope
     with pytest.raises(CertificateError, match="split leaf"):
         check_proof(problem, bad)
+
+
+def _case_of(tmp_path, claim, assume, degree, name="q.toml"):
+    from prover.checker import cases_of
+    from prover.models.gaussian import lower_bound_forms
+    path = write_conjecture(tmp_path, "gaussian", claim, assume=assume,
+                            params={"degree": degree}, name=name)
+    conj = load(path)
+    problem = conj.proof_problem("concrete")
+    [atoms] = cases_of(problem)
+    return conj, problem, atoms, lower_bound_forms(1, degree)
+
+
+@pytest.mark.parametrize("degree, s2", [(7, "1/10"), (5, "3/4"), (3, "1/2")])
+def test_odd_degrees_are_proved_at_the_realized_minimum_by_a_quartic_square(
+        tmp_path, degree, s2):
+    """Where the S-lemma form stops short (its relaxation's rank gap at odd degrees:
+    0.00228 vs 0.00243 at d = 7, s2 = 1/10), the quartic sum of squares proves r2 >=
+    0.995 of the least r2 the independent search realizes, with no split; 1.005 of it is
+    not provable (the realized polynomial is below it)."""
+    from prover import quadratic_ratio, quartic_ratio
+    m = realized_minimum(degree, eval_fraction(s2), starts=16)
+    claim = f"r2 >= {round(m * 0.995, 7)}"
+    conj, problem, atoms, f = _case_of(tmp_path, claim, [f"s2 == {s2}"], degree)
+    cert, why = quadratic_ratio.case_certificate(atoms, f)
+    assert cert is None and "proves r2 >=" in why            # the S-lemma cannot
+    rec = check(conj, timeout=60).record
+    assert rec.verdict.value == "valid", rec.reason
+    assert rec.trust.value in ("certificate", "kernel")
+    assert rec.proof.kind.value == "sos" and rec.proof.family == "concrete"
+    case = rec.proof.cases_json()[0]
+    assert "split" not in case
+    # the Gram square over degree-2 monomials of (a_even, sqrt(t) a_odd)
+    assert max(len(g["gram"]["basis"]) for g in case["squares"]) > len(f.odd)
+    _, _, above, _ = _case_of(tmp_path, f"r2 >= {round(m * 1.005, 7)}", [f"s2 == {s2}"],
+                              degree, name="above.toml")
+    cert, why = quartic_ratio.case_certificate(above, f)
+    assert cert is None and "proves r2 >=" in why
+
+
+def test_a_band_at_odd_degree_is_proved_by_the_quartic_square(tmp_path):
+    """lo <= s2 <= hi: PSD multipliers of both slice atoms. At d = 3 on [1/2, 3/4] the
+    least r2 is at s2 = 1/2 (0.2539); the S-lemma's band bound is 0.21875."""
+    from prover import quadratic_ratio, quartic_ratio
+    m = realized_minimum(3, 0.5)
+    _, _, atoms, f = _case_of(tmp_path, f"r2 >= {round(m * 0.99, 6)}",
+                              ["s2 >= 1/2", "s2 <= 3/4"], 3)
+    assert quadratic_ratio.case_certificate(atoms, f)[0] is None
+    cert, why = quartic_ratio.case_certificate(atoms, f)
+    assert cert is not None, why
+    assert sorted(len(sq["atoms"]) for sq in cert["squares"]) == [0, 1, 1, 1, 2, 2]
+
+
+def test_a_changed_quartic_certificate_does_not_check(tmp_path):
+    from prover.checker import CertificateError, check_case
+    from prover.quartic_ratio import case_certificate
+    _, _, atoms, f = _case_of(tmp_path, "r2 >= 0.0024", ["s2 == 1/10"], 7)
+    cert, why = case_certificate(atoms, f)
+    assert cert is not None, why
+    check_case(atoms, cert)
+    bad = json.loads(json.dumps(cert))
+    row = bad["squares"][0]["gram"]["matrix"][0]
+    row[0] = str(Fraction(row[0]) + Fraction(1, 10 ** 6))
+    with pytest.raises(CertificateError):
+        check_case(atoms, bad)
+    bad = json.loads(json.dumps(cert))
+    bad["products"][0]["multiplier"] = str(Fraction(bad["products"][0]["multiplier"]) / 2)
+    with pytest.raises(CertificateError):
+        check_case(atoms, bad)
+
+
+def test_a_certificate_too_long_for_coq_is_refused_with_the_reason(tmp_path):
+    """The degree-7 quartic certificate's cleared identity has integers of over 3000
+    digits (coqc had not finished after minutes): no Coq proof is attempted, the reason
+    is given, and the verdict keeps trust 'certificate'."""
+    from prover.coq import NotStatedAsWritten, claim_text
+    conj, _, _, _ = _case_of(tmp_path, "r2 >= 0.0024", ["s2 == 1/10"], 7)
+    rec = check(conj, timeout=60).record
+    assert rec.verdict.value == "valid" and rec.trust.value == "certificate", rec.reason
+    with pytest.raises(NotStatedAsWritten, match="more than 1000 digits"):
+        claim_text(conj, rec.proof.payload())
