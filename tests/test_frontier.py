@@ -381,6 +381,28 @@ def test_frontier_lists_no_bound_the_others_imply():
             assert implied(b, kept)
 
 
+def test_frontier_lists_one_bound_per_direction_the_tightest_best_trusted():
+    """The same half-plane found by z3 and read from the store (kernel) is listed once, at
+    the stronger trust; a scaled copy (2*r2 <= 1) counts as the same direction; a tighter
+    bound of lower trust is kept beside a looser better-trusted one."""
+    from fractions import Fraction as Fr
+
+    from prover.frontier.approximate import informative
+    from prover.frontier.results import Bound
+
+    z3_half = Bound(Fr(0), Fr(1), Fr(1, 2), "r2 <= 1/2", "z3", "solver")
+    store_half = Bound(Fr(0), Fr(2), Fr(1), "2*r2 <= 1", "store:a", "kernel")
+    z3_tight = Bound(Fr(0), Fr(1), Fr(2, 5), "r2 <= 2/5", "z3", "solver")
+    store_loose = Bound(Fr(0), Fr(1), Fr(3, 5), "r2 <= 3/5", "store:b", "certificate")
+    floor = Bound(Fr(0), Fr(-1), Fr(0), "r2 >= 0", "z3", "solver")
+    kept = informative([z3_half, floor, store_half, z3_tight, store_loose])
+    assert [b.claim for b in kept] == ["r2 >= 0", "2*r2 <= 1", "r2 <= 2/5"]
+    kept = informative([store_half, z3_half, floor])
+    assert [b.claim for b in kept] == ["2*r2 <= 1", "r2 >= 0"]
+    # opposite directions never merge
+    assert len(informative([floor, Bound(Fr(0), Fr(1), Fr(0), "r2 <= 0", "z3", "solver")])) == 2
+
+
 def test_huge_rational_bounds_are_shown_as_short_decimals():
     from fractions import Fraction as Fr
 

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from .. import expr as E
 from ..errors import ExprError
+from ..record import Trust
 from ..store import BadEntry
 from .geometry import convex_hull, primitive_normal
 from .results import Bound, Frontier, Piece, Pt, _open_store
@@ -327,7 +328,12 @@ def informative(bounds: list[Bound]) -> list[Bound]:
     """The bounds less every slanted one (a != 0 and b != 0) that the others already
     imply — the box of the axis bounds, or a sharper slanted bound — decided exactly on
     the polygon the others cut out; the outer approximation does not change."""
-    kept = list(bounds)
+    kept = []
+    for bd in bounds:                  # one bound per direction: the tightest, best trusted
+        if not any(_dominates(o, bd) for o in kept):
+            kept = [o for o in kept if not _dominates(bd, o)] + [bd]
+    ids = {id(b) for b in kept}
+    bounds = kept = [b for b in bounds if id(b) in ids]
     # weakest first: a slanted bound far outside the others is dropped before a sharp one
     for bd in sorted((b for b in bounds if b.a != 0 and b.b != 0),
                      key=lambda b: -_room(b, [o for o in bounds if o is not b])):
@@ -335,6 +341,14 @@ def informative(bounds: list[Bound]) -> list[Bound]:
         if _room(bd, others) >= 0:
             kept = others
     return kept
+
+
+def _dominates(o: Bound, bd: Bound) -> bool:
+    """``o`` is ``bd``'s direction, at least as tight and at least as trusted."""
+    if o.a * bd.b != o.b * bd.a or o.a * bd.a < 0 or o.b * bd.b < 0:
+        return False
+    k = o.a / bd.a if bd.a != 0 else o.b / bd.b          # o = k * bd, k > 0
+    return o.h / k <= bd.h and Trust.rank_of(o.trust) >= Trust.rank_of(bd.trust)
 
 
 def _room(bd: Bound, others: list[Bound]) -> Fraction:
