@@ -66,6 +66,11 @@ CLOSE_ENOUGH = Fraction(1, 20)    # stop when no counterexample is known to do 5
 
 
 READABLE_WITHIN = Fraction(1, 10)   # keep a simpler tier's point unless 10% beaten
+# one query's share of the budget: a family the solver cannot decide (a concrete
+# nonlinear one whose first counterexample came from the numeric search) costs a fifth
+# of the budget, not all of it; the bundled corpus's queries take at most 1 s each
+QUERY_SHARE = Fraction(1, 5)
+MIN_QUERY = 2.0
 
 
 def maximize_violation(conj, instance, values, budget: float, primary: str, tier=()):
@@ -76,7 +81,7 @@ def maximize_violation(conj, instance, values, budget: float, primary: str, tier
     simpler restriction ``tier`` the first counterexample came from unless the whole
     family violates by 10% more; short rationals within 5% of the best are preferred.
     Returns (values, record of how it was maximized)."""
-    deadline = time.perf_counter() + budget
+    clock = _Clock(time.perf_counter() + budget, max(MIN_QUERY, float(budget * QUERY_SHARE)))
     first_v = claim_violation(conj, instance, values)
     record = {"method": "solver asked for a violation above m: m doubled from the first "
                         "counterexample, then bisected", "queries": 0,
@@ -84,15 +89,15 @@ def maximize_violation(conj, instance, values, budget: float, primary: str, tier
     if first_v is None or first_v <= 0:
         record["note"] = "the first counterexample's violation could not be measured"
         return values, record
-    best, best_v, hi, note = _climb(conj, instance, values, first_v, list(tier), deadline,
+    best, best_v, hi, note = _climb(conj, instance, values, first_v, list(tier), clock,
                                     primary, record)
     if tier:
         # is the whole family much worse for the claim than the simple restriction?
         target = best_v * (1 + READABLE_WITHIN)
-        found, _, _ = _ask(conj, instance, [target], [], deadline, primary, record)
+        found, _, _ = _ask(conj, instance, [target], [], clock, primary, record)
         if found is not None and found[1] > best_v:
             best, best_v, hi, note = _climb(conj, instance, found[0], found[1], [],
-                                            deadline, primary, record)
+                                            clock, primary, record)
             record["family"] = "whole family (the simpler restriction violates less)"
         else:
             if found is None and not record.get("gave_up"):
@@ -115,11 +120,21 @@ def maximize_violation(conj, instance, values, budget: float, primary: str, tier
     return best, record
 
 
-def _ask(conj, instance, ms, tier, deadline, primary, record):
+class _Clock:
+    """The maximization's deadline and the most one solver call may take."""
+
+    def __init__(self, deadline: float, cap: float):
+        self.deadline, self.cap = deadline, cap
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+
+def _ask(conj, instance, ms, tier, clock, primary, record):
     """Solve for a counterexample violating by more than each of ``ms`` in turn (one
     child), stopping at the first sat. Returns ((values, violation) of an exact
     counterexample or None, the margins answered unsat, the margin answered sat)."""
-    left = deadline - time.perf_counter()
+    left = clock.left()
     if left <= 0.2:
         record["gave_up"] = True
         return None, [], None
@@ -131,7 +146,8 @@ def _ask(conj, instance, ms, tier, deadline, primary, record):
         except ProverError:
             record["gave_up"] = True
             return None, [], None
-    results = solvers.solve_until_sat(primary, texts, max(0.2, left / len(texts)))
+    results = solvers.solve_until_sat(primary, texts,
+                                      min(clock.cap, max(0.2, left / len(texts))))
     record["queries"] += len(results)
     refused = [m for m, r in zip(ms, results) if r.result == "unsat"]
     if any(r.result not in ("sat", "unsat") for r in results):
@@ -146,7 +162,7 @@ def _ask(conj, instance, ms, tier, deadline, primary, record):
     return None, refused, None
 
 
-def _climb(conj, instance, best, best_v, tier, deadline, primary, record):
+def _climb(conj, instance, best, best_v, tier, clock, primary, record):
     """Doubling, then bisection, from ``best``; returns (best, violation, the smallest
     margin answered unsat or None, a note when no upper limit was found)."""
     lo, hi = best_v, None
@@ -156,7 +172,7 @@ def _climb(conj, instance, best, best_v, tier, deadline, primary, record):
     # sat is the largest that is
     start = best_v
     for ladder in ([start * 2], [start * 2 ** k for k in range(MAX_DOUBLINGS, 1, -1)]):
-        found, refused, sat_m = _ask(conj, instance, ladder, tier, deadline, primary,
+        found, refused, sat_m = _ask(conj, instance, ladder, tier, clock, primary,
                                      record)
         if found is not None and found[1] > best_v:
             best, best_v = found
@@ -168,10 +184,10 @@ def _climb(conj, instance, best, best_v, tier, deadline, primary, record):
             break                   # unsat (or gave up) at twice: no higher rung is asked
     for _ in range(BISECTIONS):
         lo = max(lo, best_v)
-        if hi is None or hi - lo <= CLOSE_ENOUGH * lo or time.perf_counter() >= deadline:
+        if hi is None or hi - lo <= CLOSE_ENOUGH * lo or clock.left() <= 0:
             break
         mid = _short_between(lo, hi)
-        found, refused, sat_m = _ask(conj, instance, [mid], tier, deadline, primary, record)
+        found, refused, sat_m = _ask(conj, instance, [mid], tier, clock, primary, record)
         if found is not None:
             if found[1] > best_v:
                 best, best_v = found
@@ -182,7 +198,8 @@ def _climb(conj, instance, best, best_v, tier, deadline, primary, record):
             break
     note = ""
     if hi is None:
-        note = ("the solver gave up before an upper limit was found" if record.get("gave_up")
+        note = (f"the solver gave up before an upper limit was found (one query may take "
+                f"{clock.cap:.3g} s)" if record.get("gave_up")
                 else f"violations above {float(lo):.4g} exist: {MAX_DOUBLINGS} doublings "
                      "did not reach the largest")
     return best, best_v, hi, note

@@ -66,6 +66,43 @@ def test_an_unsat_at_twice_the_first_violation_ends_the_doubling(tmp_path, monke
     assert LARGEST < Fraction(record["no_violation_above"]) <= LARGEST * Fraction(21, 20)
 
 
+def test_one_undecided_query_costs_a_fifth_of_the_budget_not_all_of_it(tmp_path, monkeypatch):
+    """A family the solver cannot decide (every query unknown) ends the maximization after
+    one query limited to a fifth of the budget, keeps the first counterexample, and says
+    why; every query of a decided run is limited the same way."""
+    from prover.solvers import SolverResult
+
+    conj = _conj(tmp_path)
+    start = {"VA": Fraction(1), "VD": Fraction(1), "VE": Fraction(1)}      # violation 1/2
+    timeouts = []
+
+    def undecided(name, texts, timeout, total=None):
+        timeouts.append(timeout)
+        return [SolverResult(name, "x", "unknown", timeout, "timeout")]
+
+    monkeypatch.setattr(maximize.solvers, "solve_until_sat", undecided)
+    values, record = maximize.maximize_violation(conj, conj.instance(), start, 60.0, "z3")
+    assert values == start and Fraction(record["violation"]) == Fraction(1, 2)
+    assert timeouts == [12.0]
+    assert "gave up" in record["note"] and "one query may take 12 s" in record["note"]
+    assert "no_violation_above" not in record
+
+    monkeypatch.undo()
+    seen = []
+    real = maximize.solvers.solve_until_sat
+
+    def logged(name, texts, timeout, total=None):
+        seen.append(timeout)
+        return real(name, texts, timeout, total)
+
+    monkeypatch.setattr(maximize.solvers, "solve_until_sat", logged)
+    maximize.maximize_violation(conj, conj.instance(), start, 100.0, "z3")
+    assert seen and max(seen) <= 20.0          # a fifth of 100 s
+    seen.clear()
+    maximize.maximize_violation(conj, conj.instance(), start, 4.0, "z3")
+    assert seen and max(seen) <= 4.0 and seen[0] == maximize.MIN_QUERY   # at least 2 s
+
+
 @pytest.mark.parametrize("n", [1, 2])
 def test_closed_form_least_eigenvalue_matches_lapack(n):
     from scipy.linalg import eigh
