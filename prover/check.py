@@ -393,6 +393,7 @@ def _version_of(name: str) -> str:
 def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_result,
             maximize: bool = True, on_found=None):
     _phase("the counterexample search")
+    entered = time.perf_counter()
     relaxed = instance.concrete is not None
     if relaxed:
         # the proof side is a relaxation: search the concrete family instead
@@ -426,9 +427,12 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
     maximized = None
     if maximize:
         t0 = time.perf_counter()
-        values, maximized = maximize_violation(conj, instance, values,
-                                               max(2.0, min(15.0, timeout / 4)), primary,
-                                               tier)
+        # a quarter of the budget (2 to 15 s), never more than half of what the search
+        # left: the confirmation still has to run within the conjecture's budget
+        left = timeout - (time.perf_counter() - entered)
+        values, maximized = maximize_violation(
+            conj, instance, values, min(max(2.0, min(15.0, timeout / 4)), left / 2),
+            primary, tier)
         out.solver_seconds += time.perf_counter() - t0
         cert.solvers.append(SolverCall(primary, version, SolverResult.SAT,
                                        round(time.perf_counter() - t0, 3),

@@ -120,3 +120,30 @@ def test_closed_form_least_eigenvalue_refuses_an_indefinite_b():
     for b in (np.array([[0.0]]), np.array([[1.0, 2.0], [2.0, 1.0]])):
         with pytest.raises(LinAlgError):
             quadratic_ratio._least(np.eye(b.shape[0]), b)
+
+
+def test_the_maximization_gets_at_most_half_of_what_the_search_left(tmp_path, monkeypatch):
+    """A counterexample search that used most of the budget leaves the maximization at
+    most half of the rest (not the old 2 s floor), so the confirmation still fits and a
+    found counterexample is not lost to a budget kill; the verdict stays refuted."""
+    import time as time_module
+
+    from prover import check as check_module
+
+    real_find = check_module.find_counterexample
+    budgets = []
+
+    def slow_find(*args, **kwargs):
+        out = real_find(*args, **kwargs)
+        time_module.sleep(0.6)
+        return out
+
+    def record_budget(conj, instance, values, budget, primary, tier=()):
+        budgets.append(budget)
+        return values, {"method": "test", "queries": 0}
+
+    monkeypatch.setattr(check_module, "find_counterexample", slow_find)
+    monkeypatch.setattr(check_module, "maximize_violation", record_budget)
+    out = check_module.check(_conj(tmp_path), timeout=2.0)
+    assert out.record.verdict.value == "refuted"
+    assert len(budgets) == 1 and 0 < budgets[0] <= 0.7      # (2 - 0.6) / 2 at most
