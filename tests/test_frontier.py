@@ -403,6 +403,33 @@ def test_frontier_lists_one_bound_per_direction_the_tightest_best_trusted():
     assert len(informative([floor, Bound(Fr(0), Fr(1), Fr(0), "r2 <= 0", "z3", "solver")])) == 2
 
 
+def test_the_gap_counts_the_certified_pieces_and_every_uncovered_stretch():
+    """The outer side is the polygon cut by each piece's floor on its band; stretches of X
+    no band covers keep the whole polygon. Unit square outer, inner hull the top half:
+    by hand, floors 1/2 on [0, 1/2] and 1/4 on [1/2, 1] leave the point (1, 1/4) at 1/4
+    from the hull; bands [0, 1/4] and [3/4, 1] leave (1/4, 0) uncovered, at 1/2."""
+    from fractions import Fraction as Fr
+
+    from prover.frontier.approximate import _hausdorff, _outer_parts
+    from prover.frontier.results import Piece
+
+    def piece(lo, hi, m):
+        return Piece(Fr(lo), Fr(hi), Fr(m), "c", (), "test", "certificate")
+
+    square = [(Fr(0), Fr(0)), (Fr(1), Fr(0)), (Fr(1), Fr(1)), (Fr(0), Fr(1))]
+    top = [(Fr(0), Fr(1, 2)), (Fr(1), Fr(1, 2)), (Fr(1), Fr(1)), (Fr(0), Fr(1))]
+
+    def gap(pieces):
+        return max(_hausdorff(part, top) for part in _outer_parts(square, pieces))
+
+    assert gap([]) == 0.5
+    assert gap([piece(0, Fr(1, 2), Fr(1, 2)), piece(Fr(1, 2), 1, Fr(1, 4))]) == 0.25
+    assert gap([piece(0, 1, Fr(1, 2))]) == 0.0
+    assert gap([piece(0, Fr(1, 4), Fr(1, 2)), piece(Fr(3, 4), 1, Fr(1, 2))]) == 0.5
+    parts = _outer_parts(square, [piece(0, Fr(1, 4), Fr(1, 2)), piece(Fr(3, 4), 1, Fr(1, 2))])
+    assert sorted(min(p[0] for p in part) for part in parts) == [0, Fr(1, 4), Fr(3, 4)]
+
+
 def test_huge_rational_bounds_are_shown_as_short_decimals():
     from fractions import Fraction as Fr
 

@@ -84,8 +84,31 @@ def _approximate_frontier(inst, ex, ey, x, y, *, reason, store, prove, samples, 
     if prove:
         fr.pieces = _certified_pieces(inst, ex, ey, x, y, timeout)
     fr.outer = _outer_polygon(fr.bounds, fr.inner)
-    fr.gap = _hausdorff(fr.outer, fr.inner)
+    fr.gap = max((_hausdorff(part, fr.inner) for part in _outer_parts(fr.outer, fr.pieces)),
+                 default=_hausdorff(fr.outer, fr.inner))
     return fr
+
+
+def _outer_parts(outer: list[Pt] | None, pieces: list[Piece]) -> list[list[Pt] | None]:
+    """The outer approximation cut by the certified pieces: for each piece, the outer
+    polygon on its band of X above its floor; where no band reaches, the polygon as is.
+    Each part is convex, so the distance of a part from the inner hull is reached at a
+    vertex; where bands overlap the parts over-cover (each keeps only its own floor), so
+    the distance is never understated. No pieces: the polygon itself."""
+    if outer is None or not pieces:
+        return [outer]
+    parts = [_clip(_clip(_clip(outer, -1, 0, -p.x_from), 1, 0, p.x_to), 0, -1, -p.y_at_least)
+             for p in pieces]
+    # the stretches of X that no band covers
+    lo, hi = min(q[0] for q in outer), max(q[0] for q in outer)
+    at = lo
+    for p in sorted(pieces, key=lambda p: p.x_from):
+        if p.x_from > at:
+            parts.append(_clip(_clip(outer, -1, 0, -at), 1, 0, p.x_from))
+        at = max(at, p.x_to)
+    if at < hi:
+        parts.append(_clip(outer, -1, 0, -at))
+    return [part for part in parts if part]
 
 
 def _envelope(points: list[Pt], bins: int, sign: int) -> list[Pt]:
