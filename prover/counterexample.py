@@ -122,12 +122,16 @@ def find_counterexample(conj, instance, problem, first, timeout, primary):
         return min(step, deadline - time.monotonic())
 
     def numeric():
-        # a seeded float search that ends in exact points: equalities re-imposed exactly
+        # a seeded float search that ends in exact points: equalities re-imposed exactly;
+        # the model's proposals (half the step at most) are where its first walks begin
         if budget() < MIN_SEARCH_STEP:
             return None
+        starts = []
+        if instance.search_starts is not None:
+            starts = instance.search_starts(problem, budget() / 2)
         found = numsearch.search(conj, instance,
                                  lambda v: is_counterexample(conj, instance, v),
-                                 seed=0, budget=budget())
+                                 seed=0, budget=budget(), starts=starts)
         return (_simplify(conj, instance, found[0]), tried, []) if found else None
 
     tried = []

@@ -184,9 +184,11 @@ def _vec_margin(e, env, inst):
 
 def search(conj, inst, is_counterexample: Callable[[dict], bool], *, seed: int = 0,
            budget: float = 5.0, restarts: int = 12, steps: int = 160,
-           batch: int = 48) -> list[dict[str, Fraction]]:
+           batch: int = 48, starts: list[dict[str, float]] = ()) -> list[dict[str, Fraction]]:
     """Exact counterexamples (rational points the caller's ``is_counterexample``
-    accepted), best float violation first; [] when none was found in ``budget`` seconds."""
+    accepted), best float violation first; [] when none was found in ``budget`` seconds.
+    ``starts``: float points (the model's proposals, e.g. a local optimizer's) where
+    the first walks begin, before the random restarts."""
     import time
 
     import numpy as np
@@ -268,14 +270,19 @@ def search(conj, inst, is_counterexample: Callable[[dict], bool], *, seed: int =
                 pts[:, j] = np.abs(pts[:, j]) + 1e-3
         return pts
 
+    seeded = [np.array([float(p.get(v, 0.0)) for v in free]) for p in starts]
     best_rows = []
-    for _ in range(restarts):
+    for r in range(len(seeded) + restarts):
         if time.perf_counter() > deadline:
             break
-        pool = start_points(batch * 4)
-        sc = score(pool)
-        k = int(np.argmax(sc))
-        cur, cur_s, step = pool[k].copy(), float(sc[k]), 0.5
+        if r < len(seeded):             # a proposal: already near a local optimum
+            cur, step = seeded[r], 0.05
+            cur_s = float(score(cur[None, :])[0])
+        else:
+            pool = start_points(batch * 4)
+            sc = score(pool)
+            k = int(np.argmax(sc))
+            cur, cur_s, step = pool[k].copy(), float(sc[k]), 0.5
         for _ in range(steps):
             if time.perf_counter() > deadline or step < 1e-7:
                 break

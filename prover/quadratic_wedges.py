@@ -69,6 +69,19 @@ def realized_min(f: Forms, lo, hi, equal: bool, starts: int = 8) -> float:
     """The least r2 a local search finds over real coefficient vectors on the slice (an
     upper bound on the true least r2: when it is below the claim, no certificate can
     exist and the split search is not tried)."""
+    found = realized_argmins(f, lo, hi, equal, starts)
+    return found[0][0] if found else math.inf
+
+
+def realized_argmins(f: Forms, lo, hi, equal: bool, starts: int = 8,
+                     deadline: float | None = None,
+                     enough: float | None = None) -> list[tuple[float, list[float]]]:
+    """[(r2, x)], least r2 first: local minima of r2 on the slice from ``starts`` seeded
+    SLSQP runs (until ``deadline``, a time.perf_counter() value, or the first below
+    ``enough``), x the coefficients in the order f.even + f.odd with the odd-part scale
+    t = 1. Floats: proposals only."""
+    import time
+
     import numpy as np
     from scipy.optimize import minimize
     mats = {}
@@ -90,8 +103,10 @@ def realized_min(f: Forms, lo, hi, equal: bool, starts: int = 8) -> float:
         if hi is not None:
             cons.append({"type": "ineq", "fun": lambda x: float(hi) - s2(x)})
     rng = np.random.default_rng(3)
-    best = math.inf
+    found = []
     for _ in range(starts):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         x0 = rng.normal(size=len(mats["V"]))
         try:
             r = minimize(r2, x0, method="SLSQP", constraints=cons,
@@ -102,8 +117,41 @@ def realized_min(f: Forms, lo, hi, equal: bool, starts: int = 8) -> float:
         ok = all((c["fun"](x) >= -1e-9) if c["type"] == "ineq" else abs(c["fun"](x)) < 1e-9
                  for c in cons)
         if ok and np.isfinite(r2(x)):
-            best = min(best, r2(x))
-    return best
+            found.append((r2(x), [float(v) for v in x]))
+            if enough is not None and found[-1][0] < enough:
+                break
+    found.sort(key=lambda vx: vx[0])
+    return found
+
+
+def slice_minimizers(problem, f: Forms, starts: int, deadline: float | None = None,
+                     keep: int = 4) -> list[dict[str, float]]:
+    """Points of the concrete family (its coefficients and t = 1, floats) where r2 is
+    locally least on a case's slice and below that case's claimed bound: proposals for
+    the counterexample search of a claim ``r2 >= m`` on a slice of s2, which a random
+    walk rarely finds at high degree (the minimum is a thin valley). The caller
+    re-imposes the slice exactly and checks each point exactly."""
+    from .checker import cases_of
+    try:
+        cases = cases_of(problem)
+    except CertificateError:
+        return []
+    out = []
+    for atoms in cases:
+        roles = read_case(atoms, f)
+        if isinstance(roles, str) or roles["claim"] is None:
+            continue
+        lo, hi, equal = slice_of(roles)
+        m = float(roles["claim"][1])
+        # the first minimum clearly below the claim is enough (a local minimum is a
+        # thin valley's floor: the walk of numsearch then only has to round it)
+        for value, x in realized_argmins(f, lo, hi, equal, starts, deadline,
+                                         enough=m * (1 - 1e-4))[:keep]:
+            if value < m:
+                point = dict(zip(list(f.even) + list(f.odd), x))
+                point[f.t] = 1.0
+                out.append(point)
+    return out
 
 
 class _WedgeNumeric(_Numeric):

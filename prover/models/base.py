@@ -133,6 +133,10 @@ class ModelInstance:
     # Gram-matrix relaxation), ``concrete`` is a second instance over concrete objects
     # (same statistic names) used for the counterexample search and the realizer.
     concrete: "ModelInstance | None" = None
+    # (problem, seconds) -> float points of this instance proposed to the numeric
+    # counterexample search (e.g. local minima of a statistic on the claim's slice);
+    # proposals only: each point found from them is re-imposed and checked exactly
+    search_starts: Callable[..., list] | None = None
 
     def names(self) -> list[str]:
         return list(self.statistics) + list(self.components)

@@ -83,6 +83,7 @@ from .display import Picture
 RELAXATION_VARIABLES = ("W1", "V", "A", "Q", "C")
 ODD_SCALE = "t"          # the odd part of F carries sqrt(t) (concrete family only)
 DIRECT_LIMIT = 20_000    # expand C^2 and V*Q in the coefficients up to this many products
+SLICE_STARTS = 200       # local searches for the minima of r2 on a claim's slice of s2
 
 STATISTICS_DOC = {
     "s2": "share of Var F(X) explained by the best linear (affine) fit of F(X) on X",
@@ -277,10 +278,20 @@ class Gaussian(Model):
             return realize_hermite(coeffs, dim=n, degree=d, seed=seed, effort=effort,
                                    odd_scale2=Fraction(values[ODD_SCALE]))
 
+        def starts(problem, seconds: float) -> list[dict[str, float]]:
+            # a claimed lower bound on r2 on a slice of s2: the slice's local minima of r2
+            # (the walk of numsearch rarely finds the thin valley from degree 8 on)
+            if not expand:
+                return []
+            import time
+            from ..quadratic_wedges import slice_minimizers
+            return slice_minimizers(problem, lower_bound_forms(n, d), SLICE_STARTS,
+                                    time.perf_counter() + seconds)
+
         return ModelInstance(model=self, params=params, variables=variables, components=[],
                              constraints=cons, statistics=stats, search_constraints=search,
                              search_tiers=search_tiers(alphas),
-                             realize=realize)
+                             realize=realize, search_starts=starts)
 
 
     def boundary_claims(self, params: dict, x: str, y: str) -> list[tuple[list[str], str]]:
