@@ -117,7 +117,15 @@ def check(conj: Conjecture, *, timeout: float | None = None, seed: int = 2026112
           use_solvers: tuple[str, ...] = ("z3", "cvc5"), certify: bool = True,
           kernel: bool = False) -> Outcome:
     """Check one conjecture. ``kernel``: also have Coq's kernel check an exported proof
-    of every certificate found (trust ``kernel``; needs ``coqc``)."""
+    of every certificate found (trust ``kernel``; needs ``coqc``). The Z3 calls made in
+    this process share one context for the conjecture (``solvers.shared_context``)."""
+    with solvers.shared_context():
+        return _check_one(conj, timeout=timeout, seed=seed, use_solvers=use_solvers,
+                          certify=certify, kernel=kernel)
+
+
+def _check_one(conj: Conjecture, *, timeout, seed, use_solvers, certify,
+               kernel) -> Outcome:
     start = time.perf_counter()
     timeout = budget(conj, timeout)
     deadline = start + timeout          # the whole conjecture's budget, shared by phases

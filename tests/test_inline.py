@@ -6,6 +6,7 @@ interrupted, and the answers are the ones the pool gives."""
 from __future__ import annotations
 
 import threading
+from fractions import Fraction
 import time
 
 import pytest
@@ -232,3 +233,96 @@ def test_a_batch_of_linear_conjectures_forks_no_solver_process(tmp_path, monkeyp
     verdicts = {r["id"]: r["verdict"] for r in json.loads(capsys.readouterr().out)["results"]}
     assert verdicts == {"a": "valid", "b": "refuted", "c": "valid", "d": "refuted"}
     assert not marks.exists()
+
+
+# ------------------------------------------------------------- one Z3 context per conjecture
+
+LINEAR_SAT = ("(set-logic QF_LRA)\n(declare-fun x () Real)\n(declare-fun y () Real)\n"
+              "(assert (> (+ x y) 1))\n(assert (< x 3))\n(assert (> y (- x 2)))\n(check-sat)\n")
+
+
+def test_calls_in_one_scope_share_a_context_and_outside_get_fresh_ones():
+    import z3
+    assert z3_backend._context(z3) is not z3_backend._context(z3)
+    with solvers.shared_context():
+        first = z3_backend._context(z3)
+        assert z3_backend.run(LINEAR_UNSAT, 5)["result"] == "unsat"
+        with solvers.shared_context():          # nested: still the same one
+            assert z3_backend._context(z3) is first
+        assert z3_backend._context(z3) is first
+    assert z3_backend._SHARED.ctx is None       # dropped when the scope ends
+    with solvers.shared_context():
+        assert z3_backend._context(z3) is not first
+
+
+def test_a_scope_answers_as_if_alone_whatever_ran_in_an_earlier_scope():
+    """Each conjecture opens its own scope: its answers (here a model) depend only on its
+    own calls, not on what the worker checked before."""
+    def sequence():
+        return [z3_backend.run(LINEAR_UNSAT, 5), z3_backend.run(LINEAR_SAT, 5)]
+
+    with solvers.shared_context():
+        alone = sequence()
+    with solvers.shared_context():                # another conjecture, many calls
+        for k in range(20):
+            z3_backend.run(LINEAR_SAT.replace("1))", f"{k + 2}))"), 5)
+    with solvers.shared_context():
+        after = sequence()
+    assert alone == after
+    assert alone[1]["result"] == "sat"
+    x, y = (Fraction(alone[1]["values"][v]["exact"]) for v in "xy")
+    assert x + y > 1 and x < 3 and y > x - 2       # the model satisfies the problem
+
+
+def test_a_context_left_unknown_or_interrupted_is_not_reused(monkeypatch):
+    import z3
+    with solvers.shared_context():
+        ctx = z3_backend._context(z3)
+
+        class Solver:
+            def check(self):
+                return z3.unknown
+
+        z3_backend._check(Solver(), ctx, 1)
+        assert z3_backend._context(z3) is not ctx     # a fresh one replaced it
+        ctx = z3_backend._context(z3)
+        monkeypatch.setattr(z3_backend._WATCHDOG, "unwatch", lambda token: True)
+
+        class Finished:
+            def check(self):
+                return z3.sat
+
+        z3_backend._check(Finished(), ctx, 1)         # the watchdog had interrupted it
+        assert z3_backend._context(z3) is not ctx
+
+
+def test_a_process_forked_inside_a_scope_does_not_share_it(monkeypatch):
+    import z3
+    with solvers.shared_context():
+        mine = z3_backend._context(z3)
+        monkeypatch.setattr(z3_backend.os, "getpid", lambda: -1)   # as in a forked child
+        assert z3_backend._context(z3) is not mine
+        assert z3_backend._context(z3) is not z3_backend._context(z3)
+        monkeypatch.undo()
+        assert z3_backend._context(z3) is mine
+
+
+def test_a_conjecture_checked_after_others_gets_the_record_it_gets_alone(tmp_path,
+                                                                        monkeypatch):
+    """In a pipeline worker (INLINE) one worker checks conjecture after conjecture; the
+    refuted one's counterexample and the valid one's certificate are those of a fresh
+    process, so the store does not depend on the batch."""
+    monkeypatch.setattr(solvers, "INLINE", True)
+    refuted, valid = _conj(tmp_path, "h2 >= 2*rDZ"), _conj(tmp_path, "h2 <= 2*rDZ")
+    others = [_conj(tmp_path, c, 2) for c in ("rDZ <= 1/2*rMZ", "h2 >= 3*(rMZ - rDZ)",
+                                              "s2 >= 2*rDZ - rMZ")]
+
+    def essentials(outcome):
+        rec = outcome.record
+        return (rec.verdict, rec.trust, repr(rec.proof), repr(rec.counterexample))
+
+    alone = [essentials(check(c)) for c in (refuted, valid)]
+    for c in others:
+        check(c)
+    assert [essentials(check(c)) for c in (refuted, valid)] == alone
+    assert [a[0].value for a in alone] == ["refuted", "valid"]

@@ -74,6 +74,12 @@ def inline_ok(name: str, text: str) -> bool:
     return INLINE and name == "z3" and text.startswith("(set-logic QF_LRA)")
 
 
+def shared_context():
+    """A scope within which this process's Z3 calls reuse one context (see
+    ``z3_backend.shared_context``): ``check.check`` opens one per conjecture."""
+    return backend("z3").shared_context()
+
+
 def run_inline(func, args: tuple) -> tuple[str, object]:
     """``run_isolated``'s answer, computed in this process (see INLINE): ("ok", result)
     or ("error", message); the caller's own deadline bounds it."""

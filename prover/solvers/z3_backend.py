@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -42,9 +43,10 @@ class _Watchdog:
             self.watched[self.serial] = (deadline, ctx)
             return self.serial
 
-    def unwatch(self, token: int) -> None:
+    def unwatch(self, token: int) -> bool:
+        """Stop watching; whether the context was interrupted meanwhile."""
         with self.lock:
-            self.watched.pop(token, None)
+            return self.watched.pop(token, None) is None
 
     def _run(self) -> None:
         while True:
@@ -59,6 +61,54 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
+class _Shared(threading.local):
+    """The context that the calls of one ``shared_context`` scope reuse (per thread)."""
+
+    owner: int | None = None      # the pid that opened the scope
+    depth = 0
+    ctx = None
+
+
+_SHARED = _Shared()
+
+
+@contextlib.contextmanager
+def shared_context():
+    """Within this scope, the Z3 calls this process and thread makes reuse one context
+    instead of creating one each (1.5-2 ms apiece, a quarter of a twins conjecture's
+    time: 332 contexts for 50 conjectures, bench/bench_throughput.py). ``check.check``
+    opens one scope per conjecture, so what a call answers depends only on that
+    conjecture's own earlier calls, never on which conjectures a worker checked before
+    (the store stays byte-stable whatever the batch). A context that a call left
+    interrupted, unknown or failed is dropped: the next call gets a fresh one. A process
+    forked inside the scope (a pooled solver child) does not share it: it is not the
+    owner, so each of its calls gets a fresh context."""
+    if not (_SHARED.depth and _SHARED.owner == os.getpid()):
+        _SHARED.owner, _SHARED.depth, _SHARED.ctx = os.getpid(), 0, None
+    _SHARED.depth += 1
+    try:
+        yield
+    finally:
+        _SHARED.depth -= 1
+        if _SHARED.depth == 0:
+            _SHARED.ctx = None
+
+
+def _context(z3):
+    """The scope's shared context (see ``shared_context``), else a fresh one."""
+    if not (_SHARED.depth and _SHARED.owner == os.getpid()):
+        return z3.Context()
+    if _SHARED.ctx is None:
+        _SHARED.ctx = z3.Context()
+    return _SHARED.ctx
+
+
+def _drop(ctx) -> None:
+    """Never reuse ``ctx`` again (it was interrupted, or a call on it did not answer)."""
+    if _SHARED.ctx is ctx:
+        _SHARED.ctx = None
+
+
 def _check(solver, ctx, timeout: float):
     """``solver.check()``, its context interrupted WATCH_GRACE s after ``timeout`` if it
     is still running: Z3's own timeout is checked between steps, so a long step can
@@ -66,15 +116,18 @@ def _check(solver, ctx, timeout: float):
     Z3 runs inside a pipeline worker (``solvers.INLINE``) rather than in a pooled child
     that a hard deadline kills."""
     token = _WATCHDOG.watch(ctx, time.monotonic() + timeout + WATCH_GRACE)
+    answer = None
     try:
-        return solver.check()
+        answer = solver.check()
+        return answer
     finally:
-        _WATCHDOG.unwatch(token)
+        if _WATCHDOG.unwatch(token) or answer is None or str(answer) == "unknown":
+            _drop(ctx)
 
 
 def run(text: str, timeout: float) -> dict:
     z3 = load()
-    ctx = z3.Context()
+    ctx = _context(z3)
     solver = z3.SolverFor("QF_NRA" if "QF_NRA" in text else "QF_LRA", ctx=ctx)
     solver.set("timeout", max(1, int(timeout * 1000)))
     solver.from_string(text)
@@ -102,7 +155,7 @@ def solve_lp(names: list[str], rows: list[list[tuple[Fraction, int]]], nonneg: l
     and the x_j of ``sum_one`` summing to 1. {"result": "sat", "values": [Fraction]},
     {"result": "unsat"} or {"result": "unknown", "reason": ...}."""
     z3 = load()
-    ctx = z3.Context()
+    ctx = _context(z3)
     solver = z3.SolverFor("QF_LRA", ctx=ctx)
     solver.set("timeout", max(1, int(timeout * 1000)))
     xs = [z3.Real(name, ctx) for name in names]
