@@ -13,11 +13,16 @@ from .cli_output import _err, _out, _store, _table, _verdict_text
 from .errors import InputError, ProverError
 
 
-def _still_verifies(doc, args, store) -> bool:
-    """A stored result is reused only while `prover verify` still passes it (with this
-    prover: a changed realizer or checker makes the record recompute, never go stale)."""
-    from .verify import verify_one
-    return verify_one(doc, args.timeout, False, store).status == "pass"
+def _still_verify(candidates, args, store) -> list[bool]:
+    """Whether each stored record of ``candidates`` [(conjecture, record)] is still passed
+    by `prover verify` (with this prover: a changed realizer or checker makes the record
+    recompute, never go stale): only such a record is reused. They are verified in
+    pipeline workers, in parallel, under the budget and memory cap a check gets."""
+    from .verify import verify_many
+    reports = verify_many(store, [(old.id, old) for _, old in candidates], args.timeout,
+                          False, jobs=min(args.jobs, os.cpu_count() or 1),
+                          memory=args.memory)
+    return [r.status == "pass" for r in reports]
 
 
 def cmd_check(args) -> int:
@@ -73,7 +78,7 @@ def _check(args, cluster) -> int:
     results = []
     interactive = sys.stderr.isatty() and not args.quiet
     from .check import Outcome, reusable
-    stored, reused, fresh = {}, [], []
+    stored, candidates, fresh = {}, [], []
     for conj in conjectures:
         try:
             old = store.record(conj.id)
@@ -89,11 +94,20 @@ def _check(args, cluster) -> int:
                 "a distinct id = \"...\", or pass --force to let it take over the id",
                 path=seen.get(conj.id, conj.source), line=conj.id_line, column=conj.id_column))
             continue
-        if not args.force and reusable(conj, old, args.kernel) and \
-                _still_verifies(old, args, store):
+        if not args.force and reusable(conj, old, args.kernel):
+            candidates.append((conj, old))
+        else:
+            fresh.append(conj)
+    reused = []
+    for (conj, old), passes in zip(candidates, _still_verify(candidates, args, store)
+                                   if candidates else []):
+        if passes:
             reused.append(Outcome(conj, old))
         else:
             fresh.append(conj)
+    if len(fresh) > 1 and len(reused) < len(candidates):
+        order = {c.id: k for k, c in enumerate(conjectures)}
+        fresh.sort(key=lambda c: order[c.id])       # results in the order found
     for exc in errors:
         _err(f"error: {exc}")
     total_checked = len(reused) + len(fresh)

@@ -1,5 +1,10 @@
 """Checking many conjectures: long-lived worker processes, each conjecture under its budget.
 
+The same workers, budgets, memory cap and kills run ``verify``'s re-checks of stored
+certificates (``run_calls``: ``prover verify``, and ``prover check`` before it reuses a
+stored result): a store may come from a stranger, and a certificate whose verification
+hangs or exhausts memory fails alone.
+
 ``--timeout S`` bounds a whole conjecture — parse, encoding, case splits, certificate
 search, both solvers, realizer, simulation, the Coq kernel — not one solver call: the
 phases inside ``check`` share one deadline (each gets what is left), and the worker is
@@ -102,8 +107,8 @@ def kill_group(proc) -> None:
 
 
 def _serve(conn, phase, memory, parent) -> None:
-    """A long-lived worker: checks each conjecture it is sent, one at a time, until its
-    connection closes (or it is killed, with its process group, on a budget overrun).
+    """A long-lived worker: checks each conjecture (or verifies each stored certificate)
+    it is sent, one at a time, until its connection closes (or it is killed, with its process group, on a budget overrun).
     It writes the phase it is in to the shared byte ``phase`` (an index in
     ``check.PHASES``), which the parent reads only when it must name it: a message per
     phase woke the parent four times a conjecture, on cores the workers need."""
@@ -123,8 +128,13 @@ def _serve(conn, phase, memory, parent) -> None:
         except (EOFError, OSError):
             os._exit(0)
         try:
-            conj, timeout, kernel = pickle.loads(message)
-            out = check_module.check(conj, timeout=timeout, kernel=kernel)
+            kind, args = pickle.loads(message)
+            if kind == "call":
+                func, func_args = args
+                out = func(*func_args)
+            else:
+                conj, timeout, kernel = args
+                out = check_module.check(conj, timeout=timeout, kernel=kernel)
             conn.send(("done", out))
         except MemoryError:
             conn.send(("error", "out of memory (the worker's --memory cap)"))
@@ -151,19 +161,57 @@ class _Worker:
         self.phase.close()
 
 
-class _Running:
-    """One conjecture being checked by a worker, under its budget."""
+class _CheckTask:
+    """Checking one conjecture: its budget, and the outcome when the worker fails it."""
 
-    def __init__(self, index, conj, timeout, kernel, worker: _Worker):
+    def __init__(self, conj, timeout, kernel):
         from .check import budget
-        self.index, self.conj = index, conj
+        self.conj, self.timeout = conj, timeout
         self.seconds = budget(conj, timeout)
+        self.message = pickle.dumps(("check", (conj, timeout, kernel)))
+
+    def failed(self, event: str, detail, phase: str, elapsed: float):
+        if event == "error":
+            reason = f"the check stopped during {phase}: {detail}"
+        elif event == "died":
+            reason = (f"the worker died during {phase} (exit code {detail}"
+                      + (", killed: out of memory?" if detail in (-9, 137) else "")
+                      + "); try a larger --memory or a smaller problem")
+        elif event == "budget":
+            reason = (f"the conjecture's budget of {self.seconds:g} s (--timeout) ran out "
+                      f"during {phase}; try a longer --timeout, a smaller max_order/degree, "
+                      "or split the claim")
+        else:
+            reason = "no worker process could be started"
+        return _unknown(self.conj, reason, self.timeout, phase, elapsed)
+
+
+class CallTask:
+    """``func(*args)`` in a worker (a module-level function: it is sent by name), under
+    ``seconds`` of budget, the memory cap and the process-group kill a check gets; when
+    the worker does not finish it, ``failed(event, detail, phase, elapsed)`` gives the
+    result instead (event 'error' with the message, 'died' with the exit code, 'budget',
+    or 'start')."""
+
+    def __init__(self, func, args: tuple, seconds: float, failed):
+        self.seconds = float(seconds)
+        self.failed = failed
+        self.message = pickle.dumps(("call", (func, args)))
+
+
+class _Running:
+    """One task (a conjecture to check, a certificate to verify) being run by a worker,
+    under its budget."""
+
+    def __init__(self, index, task, worker: _Worker):
+        self.index, self.task = index, task
+        self.seconds = task.seconds
         self.started = time.monotonic()
         self.deadline = self.started + hard_limit(self.seconds)
         self.worker = worker
         worker.job = self
         worker.phase[0] = 0                 # "start", until the worker says otherwise
-        worker.conn.send_bytes(pickle.dumps((conj, timeout, kernel)))
+        worker.conn.send_bytes(task.message)
 
     @property
     def phase(self) -> str:
@@ -199,32 +247,56 @@ def _unknown(conj, reason: str, timeout, phase: str, seconds: float = 0.0):
 def run_many(conjectures, *, timeout: float | None = None, kernel: bool = False,
              jobs: int = 1, memory: int | None = DEFAULT_MEMORY) -> Iterator:
     """Check each conjecture in its own worker; yield Outcomes in input order."""
-    from multiprocessing.connection import wait
-
     from . import solvers
 
     solvers.preload()
     from . import check
     check.preload(conjectures)      # imported once here, not again in every worker
-    todo = deque(enumerate(conjectures))
+    yield from _run_tasks([_CheckTask(c, timeout, kernel) for c in conjectures], jobs, memory)
+
+
+def run_calls(tasks: list[CallTask], *, jobs: int = 1, memory: int | None = DEFAULT_MEMORY,
+              models: tuple[str, ...] = ()) -> Iterator:
+    """Run each ``CallTask`` in a worker, at most ``jobs`` at once; yield the results in
+    input order. ``models``: the models whose lazy modules the calls will import (loaded
+    here once, shared by the forked workers)."""
+    from . import solvers
+
+    solvers.preload()
+    from . import check
+    check.preload([_Named(n) for n in models])
+    yield from _run_tasks(tasks, jobs, memory)
+
+
+class _Named:
+    """What ``check.preload`` reads of a conjecture: its model's name."""
+
+    def __init__(self, model: str):
+        self.model = model
+
+
+def _run_tasks(tasks, jobs: int, memory: int | None) -> Iterator:
+    """Run each task in a worker, at most ``jobs`` at once; yield results in input order."""
+    from multiprocessing.connection import wait
+
+    todo = deque(enumerate(tasks))
     idle: list[_Worker] = []
     running: dict[object, _Worker] = {}
     done: dict[int, object] = {}
     emitted = 0
-    jobs = max(1, min(jobs, len(conjectures) or 1))
+    jobs = max(1, min(jobs, len(tasks) or 1))
 
-    def start(index, conj) -> None:
+    def start(index, task) -> None:
         for attempt in range(2):
             worker = idle.pop() if idle and not attempt else _Worker(memory)
             try:
-                _Running(index, conj, timeout, kernel, worker)
+                _Running(index, task, worker)
             except (BrokenPipeError, OSError):      # died while idle: a fresh one
                 worker.kill()
                 continue
             running[worker.conn] = worker
             return
-        done[index] = _unknown(conj, "no worker process could be started", timeout,
-                               "start")
+        done[index] = task.failed("start", None, "start", 0.0)
 
     def retire(worker: _Worker, reuse: bool) -> None:
         del running[worker.conn]
@@ -255,27 +327,19 @@ def run_many(conjectures, *, timeout: float | None = None, kernel: bool = False,
                 if kind == "done":
                     done[job.index] = payload
                 elif kind == "error":
-                    done[job.index] = _unknown(job.conj, f"the check stopped during "
-                                               f"{phase}: {payload}", timeout, phase,
-                                               time.monotonic() - job.started)
+                    done[job.index] = job.task.failed("error", payload, phase,
+                                                      time.monotonic() - job.started)
                 else:
-                    code = worker.proc.exitcode
-                    done[job.index] = _unknown(
-                        job.conj, f"the worker died during {phase} (exit code {code}"
-                        + (", killed: out of memory?" if code in (-9, 137) else "")
-                        + "); try a larger --memory or a smaller problem", timeout,
-                        phase, time.monotonic() - job.started)
+                    done[job.index] = job.task.failed("died", worker.proc.exitcode, phase,
+                                                      time.monotonic() - job.started)
             now = time.monotonic()
             for conn, worker in list(running.items()):
                 job = worker.job
                 if now >= job.deadline:
                     phase = job.phase
                     retire(worker, reuse=False)
-                    done[job.index] = _unknown(
-                        job.conj, f"the conjecture's budget of {job.seconds:g} s (--timeout) "
-                        f"ran out during {phase}; try a longer --timeout, a smaller "
-                        "max_order/degree, or split the claim", timeout, phase,
-                        time.monotonic() - job.started)
+                    done[job.index] = job.task.failed("budget", None, phase,
+                                                      time.monotonic() - job.started)
             while todo and len(running) < jobs:
                 start(*todo.popleft())      # before the caller stores what is done
             while emitted in done:

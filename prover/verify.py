@@ -34,17 +34,71 @@ class Report:
 
 
 def verify_store(store, ids: list[str] | None = None, timeout: float | None = None,
-                 kernel: bool = False) -> list[Report]:
+                 kernel: bool = False, jobs: int | None = None,
+                 memory: int | None = None) -> list[Report]:
     """Verify the given ids (default: every entry). ``kernel``: also re-compile the Coq
     proofs behind trust 'kernel' — all in one batch (``prover.coq.compile_many``: coqrun.py, never
-    from the cache)."""
-    reports = _verify_store(store, ids, timeout, kernel)
+    from the cache). Each certificate is verified in a pipeline worker (``jobs`` at once,
+    default the machine's cores) under the budget ``timeout`` (default the check's), the
+    memory cap ``memory`` (default ``pipeline.DEFAULT_MEMORY``) and a process-group kill:
+    a store may come from a stranger, and one certificate that hangs or exhausts memory
+    fails alone."""
+    reports = _verify_store(store, ids, timeout, kernel, jobs, memory)
     _compile_pending(reports)
     return reports
 
 
-def _verify_store(store, ids, timeout, kernel) -> list[Report]:
-    reports = []
+def verify_many(store, docs, timeout: float | None = None, kernel: bool = False,
+                jobs: int | None = None, memory: int | None = None) -> list[Report]:
+    """``verify_uncompiled`` on each (id, document) of ``docs`` in pipeline workers
+    (see ``verify_store``); Reports in input order, Coq proofs still to be compiled."""
+    from functools import partial
+
+    from . import models, pipeline
+    from .check import DEFAULT_TIMEOUT
+    if not docs:
+        return []
+    seconds = float(timeout or DEFAULT_TIMEOUT)
+    tasks = [pipeline.CallTask(verify_uncompiled, (doc, timeout, kernel, store), seconds,
+                               partial(_unfinished, cid, seconds)) for cid, doc in docs]
+    known = set(models.names())
+    used = sorted({name for _, doc in docs if (name := _model_name(doc)) in known})
+    return list(pipeline.run_calls(
+        tasks, jobs=jobs or os.cpu_count() or 1, models=tuple(used),
+        memory=pipeline.DEFAULT_MEMORY if memory is None else memory))
+
+
+def _model_name(doc) -> str | None:
+    """The model a stored document names (None where it names none readably)."""
+    model = getattr(doc, "model", None)
+    if model is not None:
+        return getattr(model, "name", None)
+    if isinstance(doc, dict) and isinstance(doc.get("model"), dict):
+        name = doc["model"].get("name")
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _unfinished(cid: str, seconds: float, event: str, detail, phase: str,
+                elapsed: float) -> Report:
+    """The report on a certificate whose verification the worker did not finish."""
+    if event == "error":
+        why = f"the verification stopped: {detail}"
+    elif event == "died":
+        why = (f"the verifying worker died (exit code {detail}"
+               + (", killed: out of memory?" if detail in (-9, 137) else "")
+               + "); try a larger --memory")
+    elif event == "budget":
+        why = (f"the verification did not finish within {seconds:g} s (--timeout); "
+               "try a longer --timeout")
+    else:
+        why = "no worker process could be started"
+    return Report(cid, "failed", why + "; the certificate is not passed")
+
+
+def _verify_store(store, ids, timeout, kernel, jobs, memory) -> list[Report]:
+    reports: list[Report | None] = []
+    pending: list[tuple[int, str, object]] = []
     if ids:
         for cid in ids:
             try:
@@ -58,14 +112,27 @@ def _verify_store(store, ids, timeout, kernel) -> list[Report]:
             if doc is None:
                 reports.append(Report(cid, "failed", "no such certificate"))
                 continue
-            reports.append(_verify_one(doc, timeout, kernel, store))
-        return reports
-    for cid, doc in store.entries():
-        if isinstance(doc, BadEntry):
-            reports.append(Report(cid, "malformed", f"{doc.path}: {doc.reason}"))
-        else:
-            reports.append(_verify_one(doc, timeout, kernel, store))
+            pending.append((len(reports), cid, doc))
+            reports.append(None)
+    else:
+        for cid, doc in store.entries():
+            if isinstance(doc, BadEntry):
+                reports.append(Report(cid, "malformed", f"{doc.path}: {doc.reason}"))
+            else:
+                pending.append((len(reports), cid, doc))
+                reports.append(None)
+    done = verify_many(store, [(cid, doc) for _, cid, doc in pending], timeout, kernel,
+                       jobs, memory)
+    for (k, _, _), report in zip(pending, done):
+        reports[k] = report
     return reports
+
+
+def verify_uncompiled(doc, timeout: float | None = None, kernel: bool = False,
+                      store=None) -> Report:
+    """Verify one certificate document, leaving its Coq proof (``kernel``) in the
+    report's ``coq_text`` for a batch compile (what a pipeline worker runs)."""
+    return _verify_one(doc, timeout, kernel, store)
 
 
 def _compile_pending(reports: list[Report]) -> None:

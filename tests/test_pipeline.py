@@ -209,3 +209,92 @@ def test_no_orphans_after_kill_9(tree):
                 os.kill(p, signal.SIGKILL)
             except OSError:
                 pass
+
+
+# ------------------------------------------------- verifying a store in the same workers
+
+def _verify_lines(capsys) -> dict:
+    out = capsys.readouterr().out
+    return {line.split()[0]: line for line in out.splitlines() if line.strip()
+            and line.split()[0] in ("slow", "good")}
+
+
+def test_a_verification_that_hangs_fails_alone_within_its_budget(tree, capsys, monkeypatch):
+    """A store may come from a stranger: each certificate is verified in a worker under
+    the budget, and one whose verification never ends fails, naming it; the rest pass."""
+    assert main(["check", "-q"]) == 0
+    capsys.readouterr()
+    import prover.verify
+
+    real = prover.verify._verify
+
+    def hangs_on_slow(rec, *args):
+        if rec.id == "slow":
+            time.sleep(3600)
+        return real(rec, *args)
+
+    monkeypatch.setattr(prover.verify, "_verify", hangs_on_slow)
+    began = time.monotonic()
+    code = main(["verify", "--timeout", "0.5", "--jobs", "2"])
+    lines = _verify_lines(capsys)
+    assert code == 1
+    assert time.monotonic() - began < 30
+    assert lines["slow"].split()[1] == "failed"
+    assert "the verification did not finish within 0.5 s (--timeout)" in lines["slow"]
+    assert "the certificate is not passed" in lines["slow"]
+    assert lines["good"].split()[1] == "pass"
+
+
+def test_a_verification_that_exhausts_memory_fails_alone(tree, capsys, monkeypatch):
+    assert main(["check", "-q"]) == 0
+    capsys.readouterr()
+    import prover.verify
+
+    real = prover.verify._verify
+
+    def greedy_on_good(rec, *args):
+        if rec.id == "good":
+            blocks = [bytearray(64 * 1024 ** 2) for _ in range(64)]    # 4 GiB
+            del blocks
+        return real(rec, *args)
+
+    monkeypatch.setattr(prover.verify, "_verify", greedy_on_good)
+    code = main(["verify", "--memory", "512M"])
+    lines = _verify_lines(capsys)
+    assert code == 1
+    assert lines["good"].split()[1] == "failed"
+    assert "out of memory" in lines["good"] and "not passed" in lines["good"]
+    assert lines["slow"].split()[1] == "pass"
+
+
+def test_stored_results_are_reverified_in_workers_and_a_failing_one_is_rechecked(
+        tree, capsys, monkeypatch):
+    """`check` reuses a stored result only while verify passes it; that verification runs
+    in the workers too, and a record it fails is checked afresh (reported after the
+    reused ones, as every fresh result is)."""
+    (tree / "conjectures" / "also.toml").write_text(VALID.replace("2*rDZ", "3*rDZ"))
+    assert main(["check", "-q"]) == 0
+    capsys.readouterr()
+    before = {p.name: p.read_bytes() for p in Path("certificates").glob("*.json")}
+    import prover.verify
+
+    real = prover.verify._verify
+    parent = os.getpid()
+
+    def fails_good_in_a_worker(rec, *args):
+        report = real(rec, *args)
+        if rec.id == "good":
+            assert os.getpid() != parent            # verified in a worker, not here
+            report.status, report.detail = "failed", "made to fail by the test"
+        return report
+
+    monkeypatch.setattr(prover.verify, "_verify", fails_good_in_a_worker)
+    assert main(["check", "--json", "-v"]) == 0
+    captured = capsys.readouterr()
+    results = json.loads(captured.out)["results"]
+    assert "2 unchanged since their certificates were made: reused" in captured.err
+    assert [r["id"] for r in results] == ["also", "slow", "good"]   # reused, then fresh
+    after = {p.name: p.read_bytes() for p in Path("certificates").glob("*.json")}
+    assert after["slow.json"] == before["slow.json"]        # reused: not a byte changed
+    assert after["also.json"] == before["also.json"]
+    assert json.loads(after["good.json"])["verdict"] == "refuted"
