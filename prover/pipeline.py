@@ -107,8 +107,9 @@ def kill_group(proc) -> None:
 
 
 def _serve(conn, phase, memory, parent) -> None:
-    """A long-lived worker: checks each conjecture (or verifies each stored certificate)
-    it is sent, one at a time, until its connection closes (or it is killed, with its process group, on a budget overrun).
+    """A long-lived worker: checks each conjecture (or runs each call, e.g. a stored
+    certificate's verification) it is sent, one at a time, until its connection closes
+    (or it is killed, with its process group, on a budget overrun).
     It writes the phase it is in to the shared byte ``phase`` (an index in
     ``check.PHASES``), which the parent reads only when it must name it: a message per
     phase woke the parent four times a conjecture, on cores the workers need."""
@@ -166,9 +167,12 @@ class _CheckTask:
 
     def __init__(self, conj, timeout, kernel):
         from .check import budget
-        self.conj, self.timeout = conj, timeout
+        self.conj, self.timeout, self.kernel = conj, timeout, kernel
         self.seconds = budget(conj, timeout)
-        self.message = pickle.dumps(("check", (conj, timeout, kernel)))
+
+    def message(self) -> bytes:
+        """What the worker is sent (pickled when it starts, not all up front)."""
+        return pickle.dumps(("check", (self.conj, self.timeout, self.kernel)))
 
     def failed(self, event: str, detail, phase: str, elapsed: float):
         if event == "error":
@@ -194,9 +198,12 @@ class CallTask:
     or 'start')."""
 
     def __init__(self, func, args: tuple, seconds: float, failed):
+        self.func, self.args = func, args
         self.seconds = float(seconds)
         self.failed = failed
-        self.message = pickle.dumps(("call", (func, args)))
+
+    def message(self) -> bytes:
+        return pickle.dumps(("call", (self.func, self.args)))
 
 
 class _Running:
@@ -211,7 +218,7 @@ class _Running:
         self.worker = worker
         worker.job = self
         worker.phase[0] = 0                 # "start", until the worker says otherwise
-        worker.conn.send_bytes(task.message)
+        worker.conn.send_bytes(task.message())
 
     @property
     def phase(self) -> str:
