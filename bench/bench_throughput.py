@@ -7,7 +7,7 @@
    asks), sequentially.
 2. The main job, `prover check --kernel` on the bundled corpus (a copy of the store):
    cold (--force, an empty Coq cache), --force again (Coq cache filled), and warm
-   (unchanged inputs).
+   (unchanged inputs); then `prover verify` of that store with --jobs 1 and the default.
 
     python bench/bench_throughput.py [--n N] [--repeat R] [--skip-main]
 
@@ -192,6 +192,10 @@ def main() -> None:
         print(f"  cold (--force, empty Coq cache): {cold:.2f} s")
         print(f"  --force again (every proof's text already compiled): {cached:.2f} s")
         print(f"  warm (unchanged inputs): {warm:.2f} s")
+        verify1 = prover(["verify", "-q", "--jobs", "1", "--store", str(store)], empty)
+        verify2 = prover(["verify", "-q", "--store", str(store)], empty)
+        print(f"  prover verify of that store: {verify2:.2f} s with --jobs {os.cpu_count()} "
+              f"(the default), {verify1:.2f} s with --jobs 1")
 
 
 if __name__ == "__main__":
