@@ -95,14 +95,15 @@ def _left(deadline: float) -> float:
 SECOND_OPINION_DELAY = 0.1   # seconds before the other solvers join the primary
 
 
-def preload(conjectures) -> None:
-    """Import what checking ``conjectures`` will import lazily (each model's realizers),
-    so that worker processes forked afterwards share it instead of importing it again
-    (imports are a third of a first conjecture's time in a fresh worker)."""
+def preload(model_names) -> None:
+    """Import what checking (or verifying) for the models ``model_names`` will import
+    lazily (each model's realizers), so that worker processes forked afterwards share it
+    instead of importing it again (imports are a third of a first conjecture's time in a
+    fresh worker)."""
     import importlib
     for module in ("prover.certify", "prover.checker", "prover.numsearch"):
         importlib.import_module(module)
-    for name in sorted({c.model for c in conjectures}):
+    for name in sorted(set(model_names)):
         for module in models.get(name).lazy_modules:
             importlib.import_module(module)
 

@@ -78,7 +78,7 @@ def _check(args, cluster) -> int:
     results = []
     interactive = sys.stderr.isatty() and not args.quiet
     from .check import Outcome, reusable
-    stored, candidates, fresh = {}, [], []
+    stored, candidates, checkable = {}, [], []
     for conj in conjectures:
         try:
             old = store.record(conj.id)
@@ -94,20 +94,13 @@ def _check(args, cluster) -> int:
                 "a distinct id = \"...\", or pass --force to let it take over the id",
                 path=seen.get(conj.id, conj.source), line=conj.id_line, column=conj.id_column))
             continue
+        checkable.append(conj)
         if not args.force and reusable(conj, old, args.kernel):
             candidates.append((conj, old))
-        else:
-            fresh.append(conj)
-    reused = []
-    for (conj, old), passes in zip(candidates, _still_verify(candidates, args, store)
-                                   if candidates else []):
-        if passes:
-            reused.append(Outcome(conj, old))
-        else:
-            fresh.append(conj)
-    if len(fresh) > 1 and len(reused) < len(candidates):
-        order = {c.id: k for k, c in enumerate(conjectures)}
-        fresh.sort(key=lambda c: order[c.id])       # results in the order found
+    reused = [Outcome(conj, old) for (conj, old), passes
+              in zip(candidates, _still_verify(candidates, args, store)) if passes]
+    kept = {o.conjecture.id for o in reused}
+    fresh = [c for c in checkable if c.id not in kept]      # in the order found
     for exc in errors:
         _err(f"error: {exc}")
     total_checked = len(reused) + len(fresh)

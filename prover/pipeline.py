@@ -45,6 +45,12 @@ DEFAULT_MEMORY = 4 * 1024 ** 3
 WATCHDOG_PERIOD = 0.2
 
 
+def exit_text(code) -> str:
+    """How a worker that died ended, for a reason: its exit code, and the likely cause
+    when the kernel killed it (SIGKILL: the memory cap or the OOM killer)."""
+    return f"exit code {code}" + (", killed: out of memory?" if code in (-9, 137) else "")
+
+
 def hard_limit(seconds: float) -> float:
     return seconds + GRACE_SECONDS + GRACE_FRACTION * seconds
 
@@ -178,9 +184,8 @@ class _CheckTask:
         if event == "error":
             reason = f"the check stopped during {phase}: {detail}"
         elif event == "died":
-            reason = (f"the worker died during {phase} (exit code {detail}"
-                      + (", killed: out of memory?" if detail in (-9, 137) else "")
-                      + "); try a larger --memory or a smaller problem")
+            reason = (f"the worker died during {phase} ({exit_text(detail)}); try a larger "
+                      "--memory or a smaller problem")
         elif event == "budget":
             reason = (f"the conjecture's budget of {self.seconds:g} s (--timeout) ran out "
                       f"during {phase}; try a longer --timeout, a smaller max_order/degree, "
@@ -254,11 +259,7 @@ def _unknown(conj, reason: str, timeout, phase: str, seconds: float = 0.0):
 def run_many(conjectures, *, timeout: float | None = None, kernel: bool = False,
              jobs: int = 1, memory: int | None = DEFAULT_MEMORY) -> Iterator:
     """Check each conjecture in its own worker; yield Outcomes in input order."""
-    from . import solvers
-
-    solvers.preload()
-    from . import check
-    check.preload(conjectures)      # imported once here, not again in every worker
+    _preload(c.model for c in conjectures)
     yield from _run_tasks([_CheckTask(c, timeout, kernel) for c in conjectures], jobs, memory)
 
 
@@ -267,19 +268,17 @@ def run_calls(tasks: list[CallTask], *, jobs: int = 1, memory: int | None = DEFA
     """Run each ``CallTask`` in a worker, at most ``jobs`` at once; yield the results in
     input order. ``models``: the models whose lazy modules the calls will import (loaded
     here once, shared by the forked workers)."""
-    from . import solvers
-
-    solvers.preload()
-    from . import check
-    check.preload([_Named(n) for n in models])
+    _preload(models)
     yield from _run_tasks(tasks, jobs, memory)
 
 
-class _Named:
-    """What ``check.preload`` reads of a conjecture: its model's name."""
+def _preload(model_names) -> None:
+    """Import once here what the workers will need (Z3, the models' lazy modules), so
+    that every forked worker shares it instead of importing it again."""
+    from . import check, solvers
 
-    def __init__(self, model: str):
-        self.model = model
+    solvers.preload()
+    check.preload(model_names)
 
 
 def _run_tasks(tasks, jobs: int, memory: int | None) -> Iterator:

@@ -50,8 +50,8 @@ def verify_store(store, ids: list[str] | None = None, timeout: float | None = No
 
 def verify_many(store, docs, timeout: float | None = None, kernel: bool = False,
                 jobs: int | None = None, memory: int | None = None) -> list[Report]:
-    """``verify_uncompiled`` on each (id, document) of ``docs`` in pipeline workers
-    (see ``verify_store``); Reports in input order, Coq proofs still to be compiled."""
+    """``_verify_one`` on each (id, document) of ``docs`` in pipeline workers (see
+    ``verify_store``); Reports in input order, their Coq proofs still to be compiled."""
     from functools import partial
 
     from . import models, pipeline
@@ -59,7 +59,7 @@ def verify_many(store, docs, timeout: float | None = None, kernel: bool = False,
     if not docs:
         return []
     seconds = float(timeout or DEFAULT_TIMEOUT)
-    tasks = [pipeline.CallTask(verify_uncompiled, (doc, timeout, kernel, store), seconds,
+    tasks = [pipeline.CallTask(_verify_one, (doc, timeout, kernel, store), seconds,
                                partial(_unfinished, cid, seconds)) for cid, doc in docs]
     known = set(models.names())
     used = sorted({name for _, doc in docs if (name := _model_name(doc)) in known})
@@ -82,12 +82,11 @@ def _model_name(doc) -> str | None:
 def _unfinished(cid: str, seconds: float, event: str, detail, phase: str,
                 elapsed: float) -> Report:
     """The report on a certificate whose verification the worker did not finish."""
+    from .pipeline import exit_text
     if event == "error":
         why = f"the verification stopped: {detail}"
     elif event == "died":
-        why = (f"the verifying worker died (exit code {detail}"
-               + (", killed: out of memory?" if detail in (-9, 137) else "")
-               + "); try a larger --memory")
+        why = f"the verifying worker died ({exit_text(detail)}); try a larger --memory"
     elif event == "budget":
         why = (f"the verification did not finish within {seconds:g} s (--timeout); "
                "try a longer --timeout")
@@ -126,13 +125,6 @@ def _verify_store(store, ids, timeout, kernel, jobs, memory) -> list[Report]:
     for (k, _, _), report in zip(pending, done):
         reports[k] = report
     return reports
-
-
-def verify_uncompiled(doc, timeout: float | None = None, kernel: bool = False,
-                      store=None) -> Report:
-    """Verify one certificate document, leaving its Coq proof (``kernel``) in the
-    report's ``coq_text`` for a batch compile (what a pipeline worker runs)."""
-    return _verify_one(doc, timeout, kernel, store)
 
 
 def _compile_pending(reports: list[Report]) -> None:

@@ -72,6 +72,11 @@ class _Shared(threading.local):
 _SHARED = _Shared()
 
 
+def _in_scope() -> bool:
+    """Whether this process and thread are inside a ``shared_context`` they opened."""
+    return bool(_SHARED.depth) and _SHARED.owner == os.getpid()
+
+
 @contextlib.contextmanager
 def shared_context():
     """Within this scope, the Z3 calls this process and thread makes reuse one context
@@ -83,7 +88,7 @@ def shared_context():
     interrupted, unknown or failed is dropped: the next call gets a fresh one. A process
     forked inside the scope (a pooled solver child) does not share it: it is not the
     owner, so each of its calls gets a fresh context."""
-    if not (_SHARED.depth and _SHARED.owner == os.getpid()):
+    if not _in_scope():
         _SHARED.owner, _SHARED.depth, _SHARED.ctx = os.getpid(), 0, None
     _SHARED.depth += 1
     try:
@@ -96,7 +101,7 @@ def shared_context():
 
 def _context(z3):
     """The scope's shared context (see ``shared_context``), else a fresh one."""
-    if not (_SHARED.depth and _SHARED.owner == os.getpid()):
+    if not _in_scope():
         return z3.Context()
     if _SHARED.ctx is None:
         _SHARED.ctx = z3.Context()
