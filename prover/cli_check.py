@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import sys
+import time
 
 from .cli_output import _err, _out, _store, _table, _verdict_text
 from .errors import InputError, ProverError
@@ -47,6 +48,8 @@ def cmd_check(args) -> int:
 
 def _check(args, cluster) -> int:
     from .conjecture import discover, load
+
+    began = time.perf_counter()
 
     found, errors = discover(args.paths or ["conjectures"])
     conjectures, seen = [], {}
@@ -155,9 +158,10 @@ def _check(args, cluster) -> int:
                  "ok" if o.verdict == o.conjecture.expect else f"EXPECTED {o.conjecture.expect}",
                  f"{o.seconds:.2f}"] for o in results]
         _out(args, _table(rows, ["id", "verdict", "trust", "expect", "seconds"]))
-        total = sum(o.seconds for o in results)
         head = f"\n{shard}\n" if shard else "\n"
-        _out(args, f"{head}{len(results)} checked in {total:.1f} s: "
+        ran = [o for o in results if id(o) not in reused_ids]
+        elapsed = _elapsed(time.perf_counter() - began, len(reused), ran, args, cluster)
+        _out(args, f"{head}{len(results)} checked in {elapsed}: "
                    f"{sum(o.verdict == 'valid' for o in results)} valid, "
                    f"{sum(o.verdict == 'refuted' for o in results)} refuted, "
                    f"{sum(o.verdict == 'unknown' for o in results)} unknown; "
@@ -209,6 +213,21 @@ class _Saver:
         self.queue.put(None)
         self.thread.join()
         return self.refused
+
+
+def _elapsed(wall: float, reused: int, ran: list, args, cluster) -> str:
+    """The summary's time: the command's wall-clock seconds (not the sum of the rows:
+    with several workers that sum exceeds the time taken, and a reused row took none),
+    then what the rows' seconds add up to and how many ran at once, and how many
+    results were reused."""
+    notes = []
+    if reused:
+        notes.append(f"{reused} reused unchanged")
+    at_once = min(args.jobs, len(ran))
+    if ran and (cluster is not None or at_once > 1):
+        workers = "on the cluster" if cluster is not None else f"{at_once} at a time"
+        notes.append(f"checks {sum(o.seconds for o in ran):.1f} s in all, {workers}")
+    return f"{wall:.1f} s" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _without_case_twins(conjectures, seen, errors) -> list:

@@ -131,3 +131,33 @@ def test_kernel_rerun_reuses_a_solver_only_result(tmp_path):
     assert certified.trust == "certificate"
     assert reusable(conj, certified, kernel=False)
     assert not reusable(conj, certified, kernel=True)
+
+
+def _summary(out: str) -> str:
+    return [line for line in out.splitlines() if " checked in " in line][-1]
+
+
+def test_the_summary_gives_the_wall_time_and_what_was_reused(tree, capsys):
+    import re
+    import time
+
+    began = time.perf_counter()
+    assert main(["check", "--jobs", "2"]) == 0
+    took = time.perf_counter() - began
+    out = capsys.readouterr().out
+    rows = [float(line.split()[-1]) for line in out.splitlines() if line.startswith("t/")]
+    assert len(rows) == 2
+    m = re.match(r"2 checked in (\d+\.\d) s \(checks (\d+\.\d) s in all, 2 at a time\): "
+                 r"1 valid, 1 refuted", _summary(out))
+    assert m, _summary(out)
+    # the wall-clock time of the command, not the sum of the rows
+    assert float(m.group(1)) <= round(took, 1) + 0.05
+    assert abs(float(m.group(2)) - sum(rows)) <= 0.05 + 0.01
+    # unchanged inputs: both reused, and the summary says so
+    assert main(["check"]) == 0
+    assert re.match(r"2 checked in \d+\.\d s \(2 reused unchanged\): 1 valid, 1 refuted",
+                    _summary(capsys.readouterr().out))
+    # one at a time: only the wall time
+    assert main(["check", "--jobs", "1", "--force", "conjectures/t/valid.toml"]) == 0
+    assert re.match(r"1 checked in \d+\.\d s: 1 valid, 0 refuted", _summary(
+        capsys.readouterr().out))
