@@ -59,11 +59,22 @@ class Poly:
         clean: dict[Monomial, Fraction] = {}
         if terms:
             for m, c in terms.items():
-                c = Fraction(c)
+                if type(c) is not Fraction:     # exactly Fraction: no subclass kept
+                    c = Fraction(c)
                 if c:
                     clean[m] = c
         object.__setattr__(self, "terms", clean)
         object.__setattr__(self, "_hash", None)
+
+    @classmethod
+    def _of(cls, terms: dict[Monomial, Fraction]) -> "Poly":
+        """A polynomial of ``terms`` that are already clean: Fractions (the results of
+        Fraction arithmetic on them), the zero ones dropped here. The arithmetic below
+        builds its results so, without ``__init__``'s conversion of every coefficient."""
+        p = object.__new__(cls)
+        object.__setattr__(p, "terms", {m: c for m, c in terms.items() if c})
+        object.__setattr__(p, "_hash", None)
+        return p
 
     def __setattr__(self, key, value):  # immutability: polynomials are dictionary keys
         raise AttributeError("Poly is immutable")
@@ -85,21 +96,21 @@ class Poly:
         acc: dict[Monomial, Fraction] = {}
         for p in polys:
             for m, c in p.terms.items():
-                acc[m] = acc.get(m, Fraction(0)) + c
-        return Poly(acc)
+                acc[m] = acc[m] + c if m in acc else c
+        return Poly._of(acc)
 
     # arithmetic ---------------------------------------------------------------------
     def __add__(self, other) -> "Poly":
         other = _lift(other)
         acc = dict(self.terms)
         for m, c in other.terms.items():
-            acc[m] = acc.get(m, Fraction(0)) + c
-        return Poly(acc)
+            acc[m] = acc[m] + c if m in acc else c
+        return Poly._of(acc)
 
     __radd__ = __add__
 
     def __neg__(self) -> "Poly":
-        return Poly({m: -c for m, c in self.terms.items()})
+        return Poly._of({m: -c for m, c in self.terms.items()})
 
     def __sub__(self, other) -> "Poly":
         return self + (-_lift(other))
@@ -113,8 +124,9 @@ class Poly:
         for m1, c1 in self.terms.items():
             for m2, c2 in other.terms.items():
                 m = _mul_monomials(m1, m2)
-                acc[m] = acc.get(m, Fraction(0)) + c1 * c2
-        return Poly(acc)
+                c = c1 * c2
+                acc[m] = acc[m] + c if m in acc else c
+        return Poly._of(acc)
 
     __rmul__ = __mul__
 
@@ -132,7 +144,7 @@ class Poly:
 
     def scale(self, c) -> "Poly":
         c = Fraction(c)
-        return Poly({m: c * v for m, v in self.terms.items()})
+        return Poly._of({m: c * v for m, v in self.terms.items()})
 
     # inspection ---------------------------------------------------------------------
     def is_zero(self) -> bool:
