@@ -477,13 +477,17 @@ def _refute(conj, instance, problem, cert, out, timeout, seed, primary, sat_resu
                  + numeric["note"] + "; " + hint)
 
 
-def reusable(conj: Conjecture, cert: Certificate | None, kernel: bool = False) -> bool:
+def reusable(conj: Conjecture, cert: Certificate | None, kernel: bool = False, *,
+             encoding: bool = True) -> bool:
     """Whether a stored certificate is the result a fresh run would recompute: the same
     conjecture (normalized hash, source, id, title, expect), the same encoding, the same
     prover and solver versions, and a settled verdict. Reusing it leaves the file
     byte-identical (no new ``created`` or timings). With ``kernel``, a valid verdict with
     an exact certificate not yet kernel-checked is recomputed so that it can earn trust
-    'kernel'."""
+    'kernel'. ``encoding=False``: the encoding is not compared here, because the caller
+    has the record verified next (``verify`` loads the same source, whose hash is the
+    record's, encodes it and compares the stored ``encoding_sha256``): ``prover check``
+    then encodes each stored conjecture once, in a verifying worker."""
     if not isinstance(cert, Certificate) or cert.verdict is Verdict.UNKNOWN:
         return False
     same = (cert.id == conj.id and cert.source == conj.source and cert.title == conj.title
@@ -496,13 +500,15 @@ def reusable(conj: Conjecture, cert: Certificate | None, kernel: bool = False) -
     if kernel and cert.verdict is Verdict.VALID and cert.trust is Trust.CERTIFICATE:
         return False
     for call in cert.solvers:
-        if not solvers.available(call.name):
-            return False
         try:
+            # version() raises ImportError when the backend is not installed, and reads
+            # cvc5's without importing it (20 ms that a warm run would otherwise pay)
             if solvers.backend(call.name).version() != call.version:
                 return False
         except Exception:
             return False
+    if not encoding:
+        return True
     try:
         problem = encode(conj.instance(), conj.claim, conj.assume)
     except ProverError:

@@ -98,7 +98,8 @@ def _check(args, cluster) -> int:
                 path=seen.get(conj.id, conj.source), line=conj.id_line, column=conj.id_column))
             continue
         checkable.append(conj)
-        if not args.force and reusable(conj, old, args.kernel):
+        # the encoding is compared by the verification that follows (_still_verify)
+        if not args.force and reusable(conj, old, args.kernel, encoding=False):
             candidates.append((conj, old))
     reused = [Outcome(conj, old) for (conj, old), passes
               in zip(candidates, _still_verify(candidates, args, store)) if passes]
