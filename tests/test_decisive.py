@@ -66,6 +66,11 @@ def test_cousins_share_alleles_as_mendel_says():
     assert joint[0, 0] == Fraction(5, 64)
     mz = pair_genotypes(Fraction(1, 3), "c1", "c1")
     assert mz == {(0, 0): Fraction(4, 9), (1, 1): Fraction(4, 9), (2, 2): Fraction(1, 9)}
+    # enumerated once and kept: a caller changing its copy changes no later answer
+    mz[0, 0] = Fraction(0)
+    joint.clear()
+    assert pair_genotypes(Fraction(1, 3), "c1", "c1")[0, 0] == Fraction(4, 9)
+    assert pair_genotypes(Fraction(1, 2), "c1", "c2")[0, 0] == Fraction(5, 64)
 
 
 # --- refuted exactly, with the largest violation -------------------------------------------
