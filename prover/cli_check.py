@@ -21,8 +21,7 @@ def _still_verify(candidates, args, store) -> list[bool]:
     pipeline workers, in parallel, under the budget and memory cap a check gets."""
     from .verify import verify_many
     reports = verify_many(store, [(old.id, old) for _, old in candidates], args.timeout,
-                          False, jobs=min(args.jobs, os.cpu_count() or 1),
-                          memory=args.memory)
+                          False, jobs=args.jobs, memory=args.memory)
     return [r.status == "pass" for r in reports]
 
 

@@ -5,7 +5,6 @@ handler calls the library and turns its errors into clean messages and exit code
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from .cli_output import _age, _err, _os_fix, _out, _store, _table, _verdict_text
@@ -138,7 +137,7 @@ def cmd_verify(args) -> int:
         shard = args.shard.summary(len(ids), len(every), "certificates")
     # an empty share of a store that has certificates is no failure
     reports = verify_store(_store(args), ids, timeout=args.timeout, kernel=args.kernel,
-                           jobs=min(args.jobs, os.cpu_count() or 1), memory=args.memory) \
+                           jobs=args.jobs, memory=args.memory) \
         if ids or not every else []
     if not reports and not every:
         # nothing verified is not a pass: a CI job pointed at a wrong or empty store

@@ -20,8 +20,8 @@ kills the group as soon as prover itself is gone — also after ``kill -9``, whi
 handler can catch. Solver children additionally ask the kernel for the parent-death
 signal (see ``solvers``).
 
-At most ``min(--jobs, conjectures)`` workers run at once, each forked once and sent
-conjecture after conjecture (with the solver pool it keeps, see ``solvers.pool``): a
+At most ``min(--jobs, cores, conjectures)`` workers run at once, each forked once and
+sent conjecture after conjecture (with the solver pool it keeps, see ``solvers.pool``): a
 worker is replaced only after a budget kill, a crash or an error. Results come back in
 input order. Being an isolation unit itself, a worker runs Z3 on linear problems
 in-process instead of in a pooled child (``solvers.INLINE``).
@@ -282,7 +282,9 @@ def _preload(model_names) -> None:
 
 
 def _run_tasks(tasks, jobs: int, memory: int | None) -> Iterator:
-    """Run each task in a worker, at most ``jobs`` at once; yield results in input order."""
+    """Run each task in a worker, at most ``jobs`` at once and never more workers than the
+    machine's cores or the tasks (DESIGN.md: at most min(--jobs, cores, conjectures)
+    workers); yield results in input order."""
     from multiprocessing.connection import wait
 
     todo = deque(enumerate(tasks))
@@ -290,7 +292,7 @@ def _run_tasks(tasks, jobs: int, memory: int | None) -> Iterator:
     running: dict[object, _Worker] = {}
     done: dict[int, object] = {}
     emitted = 0
-    jobs = max(1, min(jobs, len(tasks) or 1))
+    jobs = max(1, min(jobs, os.cpu_count() or 1, len(tasks) or 1))
 
     def start(index, task) -> None:
         for attempt in range(2):

@@ -219,6 +219,18 @@ def _verify_lines(capsys) -> dict:
             and line.split()[0] in ("slow", "good")}
 
 
+def test_workers_never_exceed_the_cores(monkeypatch):
+    """DESIGN.md: at most min(--jobs, cores, conjectures) workers, whoever calls the
+    pipeline (check, verify, the reuse test before check) and whatever jobs it asks."""
+    import prover.pipeline as pipeline
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    tasks = [pipeline.CallTask(os.getpid, (), 30, lambda *a: None) for _ in range(6)]
+    pids = list(pipeline.run_calls(tasks, jobs=100))
+    assert len(pids) == 6 and None not in pids
+    assert len(set(pids)) == 2 and os.getpid() not in pids
+
+
 def test_a_verification_that_hangs_fails_alone_within_its_budget(tree, capsys, monkeypatch):
     """A store may come from a stranger: each certificate is verified in a worker under
     the budget, and one whose verification never ends fails, naming it; the rest pass."""
