@@ -223,7 +223,8 @@ def _elapsed(wall: float, reused: int, ran: list, args, cluster) -> str:
     notes = []
     if reused:
         notes.append(f"{reused} reused unchanged")
-    at_once = min(args.jobs, len(ran))
+    from .pipeline import worker_count
+    at_once = worker_count(args.jobs, len(ran))
     if ran and (cluster is not None or at_once > 1):
         workers = "on the cluster" if cluster is not None else f"{at_once} at a time"
         notes.append(f"checks {sum(o.seconds for o in ran):.1f} s in all, {workers}")

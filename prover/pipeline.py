@@ -281,10 +281,15 @@ def _preload(model_names) -> None:
     check.preload(model_names)
 
 
+def worker_count(jobs: int, tasks: int) -> int:
+    """How many workers ``tasks`` tasks get with ``jobs`` asked: never more than the
+    machine's cores or the tasks (DESIGN.md: at most min(--jobs, cores, conjectures))."""
+    return max(1, min(jobs, os.cpu_count() or 1, tasks or 1))
+
+
 def _run_tasks(tasks, jobs: int, memory: int | None) -> Iterator:
-    """Run each task in a worker, at most ``jobs`` at once and never more workers than the
-    machine's cores or the tasks (DESIGN.md: at most min(--jobs, cores, conjectures)
-    workers); yield results in input order."""
+    """Run each task in a worker, at most ``worker_count(jobs, len(tasks))`` at once;
+    yield results in input order."""
     from multiprocessing.connection import wait
 
     todo = deque(enumerate(tasks))
@@ -292,7 +297,7 @@ def _run_tasks(tasks, jobs: int, memory: int | None) -> Iterator:
     running: dict[object, _Worker] = {}
     done: dict[int, object] = {}
     emitted = 0
-    jobs = max(1, min(jobs, os.cpu_count() or 1, len(tasks) or 1))
+    jobs = worker_count(jobs, len(tasks))
 
     def start(index, task) -> None:
         for attempt in range(2):

@@ -161,3 +161,15 @@ def test_the_summary_gives_the_wall_time_and_what_was_reused(tree, capsys):
     assert main(["check", "--jobs", "1", "--force", "conjectures/t/valid.toml"]) == 0
     assert re.match(r"1 checked in \d+\.\d s: 1 valid, 0 refuted", _summary(
         capsys.readouterr().out))
+
+
+
+def test_the_summary_counts_the_workers_that_ran(tree, capsys, monkeypatch):
+    """--jobs beyond the cores starts no more workers than the cores, and the summary
+    says how many ran: on one core, one at a time."""
+    import os
+    import re
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert main(["check", "--jobs", "8"]) == 0
+    assert re.match(r"2 checked in \d+\.\d s: 1 valid, 1 refuted",
+                    _summary(capsys.readouterr().out))
