@@ -4,6 +4,7 @@ ids, entries), and the typed-record readers built on it (``record``, ``records``
 from __future__ import annotations
 
 import abc
+import contextlib
 from typing import Iterator
 
 from .errors import MalformedCertificate
@@ -16,6 +17,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def save(self, doc: dict) -> None:
         """Store ``doc`` under ``doc['id']``, replacing any previous version atomically."""
+
+    @contextlib.contextmanager
+    def batch(self):
+        """A scope for many saves (one run's records): a store may defer what makes each
+        save durable, never what makes it atomic, to the scope's end. Here nothing is."""
+        yield
 
     @abc.abstractmethod
     def fetch(self, cert_id: str) -> dict | None:

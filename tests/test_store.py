@@ -7,6 +7,8 @@ import os
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prover import store_directory
 from prover.errors import InputError, StoreError
@@ -117,6 +119,43 @@ def test_file_text_is_sorted_indented_with_trailing_newline(tmp_path):
     assert (tmp_path / "t.json").read_bytes() == text.encode("utf-8")  # no \r\n
 
 
+# JSON documents of every kind dumps writes: strings with escapes, controls and
+# non-ASCII, big and negative ints, floats (not NaN/inf), nested lists, tuples and dicts
+_JSON_LEAVES = (st.none() | st.booleans() | st.integers(min_value=-10**30, max_value=10**30)
+                | st.floats(allow_nan=False, allow_infinity=False)
+                | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12))
+_JSON_VALUES = st.recursive(
+    _JSON_LEAVES,
+    lambda inner: (st.lists(inner, max_size=5) | st.lists(inner, max_size=3).map(tuple)
+                   | st.dictionaries(st.text(max_size=6), inner, max_size=5)),
+    max_leaves=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), _JSON_VALUES, max_size=6))
+def test_dumps_is_byte_for_byte_json_dumps_canonical_form(doc):
+    # the store's text is defined as json's canonical form; dumps writes it faster
+    assert dumps(doc) == json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False,
+                                    allow_nan=False) + "\n"
+
+
+def test_dumps_refuses_what_json_cannot_represent_naming_it():
+    with pytest.raises(InputError, match="key 1 at \\$.a.b\\[1\\] is a int; keys must be "
+                       "strings"):
+        dumps({"id": "a", "a": {"b": [0, {1: "x"}]}})
+    with pytest.raises(InputError, match="key None at \\$ is a NoneType"):
+        dumps({"id": "a", None: 1})
+    with pytest.raises(InputError, match="Object of type set is not JSON serializable"):
+        dumps({"id": "a", "x": [{1, 2}]})
+    with pytest.raises(InputError, match="nested too deeply"):
+        deep: list = []
+        for _ in range(100_000):
+            deep = [deep]
+        dumps({"id": "a", "x": deep})
+    with pytest.raises(InputError, match="cannot be stored as JSON"):
+        dumps({"id": "a", "x": "\ud800"})          # a lone surrogate
+
+
 def test_dumps_matches_file_text(tmp_path):
     doc = certificate("a")
     DirectoryStore(tmp_path).save(doc)
@@ -192,6 +231,37 @@ def test_failed_fsync_cleans_temp_and_creates_nothing(tmp_path, monkeypatch):
         directory_store.save(certificate("new"))
     monkeypatch.undo()
     assert directory_store.fetch("new") is None
+    assert temp_files(root) == []
+
+
+@pytest.mark.skipif(not store_directory._DIR_FD or not os.path.isdir("/proc/self/fd"),
+                    reason="needs directory descriptors and /proc")
+def test_a_batch_fsyncs_every_file_before_its_rename_and_each_directory_once(
+        tmp_path, monkeypatch):
+    root = tmp_path / "c"
+    directory_store = DirectoryStore(root)
+    directory_store.save(certificate("twins/old"))
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        synced.append(os.path.relpath(target, root))
+        real_fsync(fd)
+
+    monkeypatch.setattr(store_directory.os, "fsync", fsync)
+    directory_store.save(certificate("twins/alone"))
+    assert len(synced) == 2 and synced[0].startswith("twins/.alone.")  # the file,
+    assert synced[1] == "twins"                                         # its directory
+    synced.clear()
+    with directory_store.batch():
+        for name in ("twins/a", "twins/b", "puzzle/c", "d"):
+            directory_store.save(certificate(name))
+            # whole and in place at once: the rename is not deferred, only its fsync
+            assert directory_store.fetch(name)["id"] == name
+        files = list(synced)
+    assert len(files) == 4 and all(p.endswith(".tmp") for p in files)
+    assert sorted(synced[4:]) == [".", "puzzle", "twins"]    # each directory, once
     assert temp_files(root) == []
 
 
