@@ -22,15 +22,9 @@ import copy
 import os
 import sys
 
-# One BLAS thread per process unless the user says otherwise: prover's matrices are small,
-# and parallelism comes from --jobs (each worker a process) and the solver pool. Threaded
-# BLAS in every worker oversubscribed the cores: on 2 cores, 50 twins conjectures took
-# 6.5 s (--jobs 1) and 5.1 s (--jobs 2) with it, 5.3 s and 3.5 s without
-# (bench/bench_throughput.py). Set before numpy is first imported (it is imported lazily).
-# RAYON_NUM_THREADS: Clarabel's Rust thread pool, which deadlocks a process forked after
-# it started (``quartic_ratio.one_thread``).
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from ._env import one_thread
+
+one_thread()    # one BLAS thread per process, set before numpy is imported (prover/_env.py)
 
 from ._version import __version__
 from .cli_check import cmd_check
@@ -195,7 +189,11 @@ def run() -> None:
     the output is flushed and the exit handlers have run (worker pools shut down, every
     child killed), interpreter finalization would only tear down each loaded module
     (Z3, cvc5, numpy): 40 ms of a 0.3 s run, skipped by ``os._exit``. An exception
-    leaves the ordinary way."""
+    leaves the ordinary way. ``check`` and ``verify`` first fork the zygote
+    (prover/zygote.py), which imports what their workers share while they load."""
+    from . import zygote
+    if zygote.wanted(sys.argv[1:]):
+        zygote.start()              # once: the ``prover`` command started it already
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -93,7 +93,7 @@ def check_task(conj, timeout, memory):
 # --- bounds rows ----------------------------------------------------------------------
 
 def _forked(func, args, memory, conn, parent) -> None:
-    from .pipeline import isolate
+    from .worker import isolate
 
     isolate(memory, parent)
     try:

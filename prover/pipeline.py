@@ -34,15 +34,16 @@ import multiprocessing
 import os
 import pickle
 import signal
-import threading
 import time
 from collections import deque
 from typing import Iterator
 
+from . import zygote as _zygote
+from .worker import serve as _serve
+
 GRACE_SECONDS = 2.0
 GRACE_FRACTION = 0.1
 DEFAULT_MEMORY = 4 * 1024 ** 3
-WATCHDOG_PERIOD = 0.2
 
 
 def exit_text(code) -> str:
@@ -72,35 +73,6 @@ def parse_memory(text: str) -> int:
     return size
 
 
-def _watchdog(parent: int) -> None:
-    while True:
-        if os.getppid() != parent:
-            try:
-                os.killpg(0, signal.SIGKILL)
-            finally:
-                os._exit(1)
-        time.sleep(WATCHDOG_PERIOD)
-
-
-def isolate(memory: int | None, parent: int) -> None:
-    """Make the calling forked process a worker: the leader of its own process group (so
-    one kill takes everything it starts), watched by a thread that kills that group once
-    ``parent`` is gone, its address space capped at ``memory`` bytes."""
-    try:
-        os.setpgid(0, 0)
-    except OSError:
-        pass
-    threading.Thread(target=_watchdog, args=(parent,), daemon=True).start()
-    from .solvers.pool import keep_freed_memory
-    keep_freed_memory()                  # it simulates; its solver workers ask again
-    if memory:
-        try:
-            import resource
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        except (ImportError, ValueError, OSError):
-            pass
-
-
 def kill_group(proc) -> None:
     """Kill a worker started by ``isolate`` and everything it started; reap it."""
     try:
@@ -112,58 +84,36 @@ def kill_group(proc) -> None:
     proc.join(2)
 
 
-def _serve(conn, phase, memory, parent) -> None:
-    """A long-lived worker: checks each conjecture (or runs each call, e.g. a stored
-    certificate's verification) it is sent, one at a time, until its connection closes
-    (or it is killed, with its process group, on a budget overrun).
-    It writes the phase it is in to the shared byte ``phase`` (an index in
-    ``check.PHASES``), which the parent reads only when it must name it: a message per
-    phase woke the parent four times a conjecture, on cores the workers need."""
-    isolate(memory, parent)
-    from . import check as check_module
-    from . import solvers
-
-    solvers.INLINE = True       # this process is the isolation unit (see solvers.INLINE)
-
-    def hook(index: int) -> None:
-        phase[0] = index
-
-    check_module.PHASE_HOOK = hook
-    while True:
-        try:
-            message = conn.recv_bytes()
-        except (EOFError, OSError):
-            os._exit(0)
-        try:
-            kind, args = pickle.loads(message)
-            if kind == "call":
-                func, func_args = args
-                out = func(*func_args)
-            else:
-                conj, timeout, kernel = args
-                out = check_module.check(conj, timeout=timeout, kernel=kernel)
-            conn.send(("done", out))
-        except MemoryError:
-            conn.send(("error", "out of memory (the worker's --memory cap)"))
-        except BaseException as exc:        # report, never crash the batch
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
-
-
 class _Worker:
     """A worker process, forked once and reused for conjecture after conjecture (its
     solver pool with it), replaced only when a budget kill or a failure ends it."""
 
     def __init__(self, memory):
+        self.job: _Running | None = None
+        zygote = _zygote.current()
+        if zygote is not None:          # forked by the zygote, already loaded
+            try:
+                pid, self.conn, self.phase = zygote.spawn(memory)
+                self.proc = _zygote.Child(zygote, pid)
+                return
+            except OSError:
+                pass                    # it stopped answering: fork here, as without it
         ctx = multiprocessing.get_context("fork")
         self.conn, child = ctx.Pipe(duplex=True)
         self.phase = mmap.mmap(-1, 1)   # shared with the forked worker (MAP_SHARED)
         self.proc = ctx.Process(target=_serve, args=(child, self.phase, memory, os.getpid()))
         self.proc.start()
         child.close()
-        self.job: _Running | None = None
 
-    def kill(self) -> None:
-        kill_group(self.proc)
+    def kill(self, wait: bool = True) -> None:
+        """Kill the worker and everything it started; ``wait``: until it is reaped (its
+        exit code known). A zygote's worker is killed by the zygote, which reaps it."""
+        if isinstance(self.proc, _zygote.Child):
+            self.proc.kill()
+            if wait:
+                self.proc.join(2)
+        else:
+            kill_group(self.proc)
         self.conn.close()
         self.phase.close()
 
@@ -275,6 +225,13 @@ def run_calls(tasks: list[CallTask], *, jobs: int = 1, memory: int | None = DEFA
 def _preload(model_names) -> None:
     """Import once here what the workers will need (Z3, the models' lazy modules), so
     that every forked worker shares it instead of importing it again."""
+    zygote = _zygote.current()
+    if zygote is not None:              # it imports them, and forks the workers
+        try:
+            zygote.preload(model_names)
+            return
+        except OSError:
+            pass
     from . import check, solvers
 
     solvers.preload()
@@ -360,4 +317,4 @@ def _run_tasks(tasks, jobs: int, memory: int | None) -> Iterator:
                 emitted += 1
     finally:
         for worker in list(running.values()) + idle:
-            worker.kill()
+            worker.kill(wait=False)
