@@ -41,40 +41,45 @@ import bench_throughput  # noqa: E402
 # JSON line per process (the main process, each worker) to the file named by argv[1].
 PROBE = r"""
 import json, os, resource, sys, time
-T0 = time.perf_counter()
-out, marks, checks = sys.argv[1], {}, []
-_fork = os.fork
-def fork():
-    marks.setdefault("first_fork", time.perf_counter() - T0)
-    marks.setdefault("cpu_at_fork", _cpu())
-    return _fork()
+T0 = time.time()
+out, marks = sys.argv[1], {"t0": T0}
 def _cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-os.fork = fork
-import prover.check as ch
-_check = ch.check
-def check(conj, **k):
-    t = time.perf_counter()
-    o = _check(conj, **k)
-    quadratic = "s2" in str(conj.claim)
-    checks.append((conj.id, o.verdict, quadratic, time.perf_counter() - t))
+def _log(doc):
     with open(out, "a") as f:
-        f.write(json.dumps({"pid": os.getpid(), "check": checks[-1]}) + "\n")
-    return o
-ch.check = check
+        f.write(json.dumps(dict(doc, pid=os.getpid())) + "\n")
+import prover.worker as worker                   # light: os, pickle, threading
+_serve = worker.serve
+def serve(*args):                                 # in each worker, forked by the zygote
+    _log({"worker_start": time.time()})
+    import prover.check as ch
+    _check = ch.check
+    def check(conj, **k):
+        t = time.perf_counter()
+        o = _check(conj, **k)
+        _log({"check": (conj.id, o.verdict, "s2" in str(conj.claim), time.perf_counter() - t)})
+        return o
+    ch.check = check
+    return _serve(*args)
+worker.serve = serve
 MAIN = os.getpid()
 _exit = os._exit
 def ex(code):
     if os.getpid() == MAIN:
-        with open(out, "a") as f:
-            f.write(json.dumps({"main": dict(marks, cpu=_cpu(),
-                                             wall=time.perf_counter() - T0)}) + "\n")
+        _log({"main": dict(marks, cpu=_cpu(), wall=time.time() - T0)})
     _exit(code)
 os._exit = ex
-import prover.cli
+import prover.zygote as zygote
+_spawn = zygote.Zygote.spawn
+def spawn(self, memory):                           # the command asks for its first worker
+    marks.setdefault("first_request", time.time() - T0)
+    marks.setdefault("cpu_at_request", _cpu())
+    return _spawn(self, memory)
+zygote.Zygote.spawn = spawn
+import prover.__main__
 sys.argv = ["prover"] + sys.argv[2:]
-prover.cli.run()
+prover.__main__.main()
 """
 
 
@@ -96,13 +101,17 @@ def probe(corpus: Path, jobs: int, tmp: Path) -> dict:
                     "--store", str(store), str(corpus)], cwd=ROOT, capture_output=True,
                    check=False, env=bench_throughput._environment(None))
     wall = time.perf_counter() - t
-    main, workers = {}, {}
+    main, workers, starts = {}, {}, []
     for line in log.read_text().splitlines():
         doc = json.loads(line)
         if "main" in doc:
             main = doc["main"]
+        elif "worker_start" in doc:
+            starts.append(doc["worker_start"])
         else:
             workers.setdefault(doc["pid"], []).append(doc["check"])
+    if starts and "t0" in main:
+        main["first_worker"] = min(starts) - main["t0"]
     return {"wall": wall, "main": main, "workers": workers}
 
 
@@ -138,10 +147,13 @@ def main() -> None:
             busy_by_jobs[jobs] = busy
             print(f"\n--jobs {jobs}: {r['wall']:.2f} s wall, {len(r['workers'])} worker(s), "
                   f"the checks {busy:.2f} s in all")
-            if "first_fork" in m:
-                print(f"  start-up to the first fork: {m['first_fork']:.3f} s after the "
-                      f"interpreter's first line (plus the interpreter's own start-up)")
-                print(f"  main process CPU after the fork: {m['cpu'] - m['cpu_at_fork']:.3f} s")
+            if "first_worker" in m:
+                print(f"  start-up to the first worker: {m['first_worker']:.3f} s after the "
+                      f"interpreter's first line (plus the interpreter's own start-up); "
+                      f"the command asked for it at {m['first_request']:.3f} s (the zygote "
+                      "was still importing until the worker started)")
+                print(f"  main process CPU after asking for its first worker: "
+                      f"{m['cpu'] - m['cpu_at_request']:.3f} s")
             for pid, checks in sorted(r["workers"].items()):
                 costs = ", ".join(f"first {kind} +{extra * 1000:.0f} ms"
                                   for kind, extra in first_use(checks))
