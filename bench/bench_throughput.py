@@ -174,8 +174,11 @@ def main() -> None:
             cores = os.cpu_count() or 1
             busy1 = statistics.median(BUSY["jobs1"])
             ceiling = times[1] / (startup + (times[1] - startup) * busy1 / cores)
-            print(f"  ceiling of the speed-up on {cores} cores, given the start-up and the "
-                  f"cores --jobs 1 already keeps busy ({busy1:.2f}): {ceiling:.2f}x")
+            print(f"  rough estimate of the best speed-up on {cores} cores, given that start-up "
+                  f"and the cores --jobs 1 already keeps busy ({busy1:.2f}): {ceiling:.2f}x "
+                  "(not a bound: the one-conjecture start-up includes first-use costs that "
+                  "two workers pay at once, and part of what keeps --jobs 1 above one core "
+                  "is the zygote's start-up)")
         print(f"  raw z3 binary, same SMT-LIB, sequential: {raw_line}")
         if raw:
             print(f"  ratio prover (--jobs 2, amortized) / raw z3: {times[2] / raw:.2f}x; "

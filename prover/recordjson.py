@@ -63,10 +63,12 @@ def freeze(value: Any, where: str = "$") -> Json:
 
 def thaw(value: Json) -> Any:
     """The plain JSON value (dicts and lists) of a frozen one."""
-    if isinstance(value, Mapping):
-        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, (str, int, float)) or value is None:   # most values: no ABC check
+        return value
     if isinstance(value, tuple):
         return [thaw(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
     return value
 
 

@@ -265,6 +265,36 @@ def test_a_batch_fsyncs_every_file_before_its_rename_and_each_directory_once(
     assert temp_files(root) == []
 
 
+@pytest.mark.skipif(not store_directory._DIR_FD, reason="needs directory descriptors")
+def test_a_batch_lists_each_directory_once_and_still_refuses_case_twins(tmp_path,
+                                                                       monkeypatch):
+    directory_store = DirectoryStore(tmp_path)
+    directory_store.save(certificate("twins/Old"))
+    listed = []
+    real_listdir = os.listdir
+
+    def listdir(path="."):
+        listed.append(path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(store_directory.os, "listdir", listdir)
+    with directory_store.batch():
+        for k in range(20):
+            directory_store.save(certificate(f"twins/c{k}"))
+        with pytest.raises(StoreError, match="'Old.json' is already in the store and "
+                           "differs from 'old.json' only in case"):
+            directory_store.save(certificate("twins/old"))         # there before
+        with pytest.raises(StoreError, match="'c7.json' is already in the store and "
+                           "differs from 'C7.json' only in case"):
+            directory_store.save(certificate("twins/C7"))          # saved in the batch
+        directory_store.save(certificate("twins/c7"))              # the same name: fine
+    assert len(listed) == 1                                         # one listing
+    assert sorted(directory_store.ids()) == sorted(
+        ["twins/Old"] + [f"twins/c{k}" for k in range(20)])
+    with pytest.raises(StoreError, match="differs from 'C7.json' only in case"):
+        directory_store.save(certificate("twins/C7"))              # outside, a scan
+
+
 def test_interrupt_during_write_cleans_temp(tmp_path, monkeypatch):
     root = tmp_path / "c"
     directory_store = DirectoryStore(root)
