@@ -20,8 +20,9 @@ kills the group as soon as prover itself is gone — also after ``kill -9``, whi
 handler can catch. Solver children additionally ask the kernel for the parent-death
 signal (see ``solvers``).
 
-At most ``min(--jobs, cores, conjectures)`` workers run at once, each forked once and
-sent conjecture after conjecture (with the solver pool it keeps, see ``solvers.pool``): a
+At most ``min(--jobs, cores, conjectures)`` workers run at once, each forked once (by
+the zygote when the ``prover`` command started one, prover/zygote.py, already loaded;
+else here) and sent conjecture after conjecture (with the solver pool it keeps, see ``solvers.pool``): a
 worker is replaced only after a budget kill, a crash or an error. Results come back in
 input order. Being an isolation unit itself, a worker runs Z3 on linear problems
 in-process instead of in a pooled child (``solvers.INLINE``).
