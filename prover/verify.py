@@ -44,7 +44,7 @@ def verify_store(store, ids: list[str] | None = None, timeout: float | None = No
     a store may come from a stranger, and one certificate that hangs or exhausts memory
     fails alone."""
     reports = _verify_store(store, ids, timeout, kernel, jobs, memory)
-    _compile_pending(reports)
+    _compile_pending(reports, jobs)
     return reports
 
 
@@ -127,9 +127,10 @@ def _verify_store(store, ids, timeout, kernel, jobs, memory) -> list[Report]:
     return reports
 
 
-def _compile_pending(reports: list[Report]) -> None:
+def _compile_pending(reports: list[Report], jobs: int | None = None) -> None:
     """Re-compile the Coq proofs the reports hold, in one batch (a failing one isolated,
-    no cache: each is compiled again here); each report then says what coqc answered."""
+    no cache: each is compiled again here), ``jobs`` coqc runs at once (default and at
+    most the machine's cores, as --jobs); each report then says what coqc answered."""
     pending = [r for r in reports if r.coq_text is not None and r.status == "pass"]
     for r in reports:
         if r.status != "pass":
@@ -137,8 +138,9 @@ def _compile_pending(reports: list[Report]) -> None:
     if not pending:
         return
     from .coq import compile_many
+    cores = os.cpu_count() or 1
     results = compile_many([r.coq_text for r in pending], cache=False,
-                           jobs=os.cpu_count() or 1)
+                           jobs=max(1, min(jobs or cores, cores)))
     for report, (ok, output) in zip(pending, results):
         report.coq_text = None
         if ok:

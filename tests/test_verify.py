@@ -363,3 +363,26 @@ def test_nothing_to_verify_fails(tmp_path, capsys, monkeypatch):
         assert "nothing to verify" in err and store in err
     assert main(["verify", "--json", "--store", "empty"]) == 1
     assert json.loads(capsys.readouterr().out) == {"results": [], "passed": False}
+
+
+@pytest.mark.parametrize("jobs, cores, expected", [(1, 2, 1), (8, 2, 2), (None, 2, 2)])
+def test_kernel_recompilation_runs_as_many_coqc_at_once_as_jobs_allows(
+        monkeypatch, jobs, cores, expected):
+    """verify --kernel compiles the proofs --jobs at a time, never more than the cores
+    (it compiled with every core whatever --jobs said)."""
+    import prover.coq
+    from prover import verify
+
+    asked = []
+
+    def compile_many(texts, cache=True, jobs=1):
+        asked.append((len(texts), cache, jobs))
+        return [(True, "")] * len(texts)
+
+    monkeypatch.setattr(prover.coq, "compile_many", compile_many)
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    reports = [verify.Report(f"p{k}", "pass", "proof re-checked", coq_text="Qed.")
+               for k in range(3)]
+    verify._compile_pending(reports, jobs)
+    assert asked == [(3, False, expected)]
+    assert all(r.status == "pass" and "Coq kernel re-checked" in r.detail for r in reports)
