@@ -440,3 +440,29 @@ def test_huge_rational_bounds_are_shown_as_short_decimals():
     assert bound_display(b, "s2", "r2") == "r2 <= 0.125*s2 + 0.333333 (approx.)"
     small = Bound(Fr(-1, 4), Fr(1), Fr(1, 4), "r2 <= (s2 + 1)/4", "z3", "solver")
     assert bound_display(small, "s2", "r2") == "r2 <= (s2 + 1)/4"
+
+
+def test_boundary_proposals_stop_at_the_frontiers_deadline(monkeypatch):
+    """Each gaussian band's proposal is a float optimization: they are made one at a
+    time, and none after the deadline (all five were made before it was looked at)."""
+    import time
+
+    import prover.quadratic_ratio as qr
+    from prover import models
+    from prover.frontier import approximate
+
+    made = []
+    real = qr.best_form
+
+    def slow_best_form(*args, **kwargs):
+        made.append(args[1])
+        time.sleep(0.2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(qr, "best_form", slow_best_form)
+    from prover import expr as E
+    inst = models.get("gaussian").instance({"dim": 1, "degree": 3})
+    pieces = approximate._certified_pieces(inst, E.parse_term("s2"), E.parse_term("r2"),
+                                           "s2", "r2", timeout=0.1)
+    assert made == [0]                     # the first band's, then the deadline had passed
+    assert len(pieces) <= 1                # only that band could be certified

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import InputError
 from ..poly import Atom, Poly  # noqa: F401  (Atom: re-exported for the models)
@@ -229,10 +229,12 @@ class Model:
         """A region theorem for the axes (x, y) as typed (None: the frontier is computed)."""
         return None
 
-    def boundary_claims(self, params: dict, x: str, y: str) -> list[tuple[list[str], str]]:
+    def boundary_claims(self, params: dict, x: str, y: str) -> Iterable[tuple[list[str], str]]:
         """Claims (assumptions, claim) along a curved side of the region of (x, y) that the
         model expects to certify (e.g. ``lo <= s2 <= hi implies r2 >= m``); the frontier
-        keeps each one whose certificate the checker replays. Untrusted proposals."""
+        keeps each one whose certificate the checker replays. Untrusted proposals; a
+        model whose proposals are costly yields them one at a time (the frontier stops
+        asking once its deadline has passed)."""
         return []
 
     def concrete_certificate(self, params: dict, problem) -> tuple[dict | None, str]:

@@ -294,17 +294,18 @@ class Gaussian(Model):
                              realize=realize, search_starts=starts)
 
 
-    def boundary_claims(self, params: dict, x: str, y: str) -> list[tuple[list[str], str]]:
+    def boundary_claims(self, params: dict, x: str, y: str):
         """(s2, r2) in dimension 1: ``lo <= s2 <= hi implies r2 >= m`` on five bands of
         width 1/5, m a little below the best bound of the certificate forms there (the
         S-lemma's, and where it stops short the quartic sum of squares'; found in floats
-        here; the frontier certifies each claim or drops it)."""
+        here; the frontier certifies each claim or drops it). Yielded one band at a time:
+        each proposal is a float optimization, made only if the frontier's deadline has
+        not passed since the last."""
         if (x.strip(), y.strip()) != ("s2", "r2") or params["dim"] != 1:
-            return []
+            return
         from ..quadratic_ratio import best_form
         from ..quartic_ratio import best_bound
         f = lower_bound_forms(1, params["degree"])
-        out = []
         for k in range(5):
             lo, hi = Fraction(k, 5), Fraction(k + 1, 5)
             mu = best_form(f, lo, hi, False)[0]
@@ -313,8 +314,7 @@ class Gaussian(Model):
                 bound = max(bound, best_bound(f, lo, hi, False) or 0.0)
             m = Fraction(math.floor(bound * 0.995 * 10 ** 4), 10 ** 4)
             if m > 0:
-                out.append(([f"{lo} <= s2", f"s2 <= {hi}"], f"r2 >= {m}"))
-        return out
+                yield [f"{lo} <= s2", f"s2 <= {hi}"], f"r2 >= {m}"
 
     def concrete_certificate(self, params: dict, problem) -> tuple[dict | None, str]:
         """Lower bounds on r2 on a slice of s2 (prover/quadratic_ratio.py: an S-lemma
