@@ -197,3 +197,50 @@ def test_the_command_starts_the_zygote_only_for_check_and_verify():
     assert not zygote.wanted(["list"])
     assert not zygote.wanted(["show", "check"])
     assert not zygote.wanted([])
+
+
+def test_ctrl_c_interrupts_the_command_quietly_and_leaves_nothing_running(tree):
+    """Ctrl-C reaches the command and the zygote (one process group; each worker leads
+    its own): the command says "interrupted" and exits 130, the zygote prints nothing
+    (it ignores SIGINT and dies with the command), and no worker outlives them."""
+    script = textwrap.dedent("""
+        import sys, time
+        import prover.certify
+
+        def search(problem, timeout=60.0):
+            time.sleep(3600)
+
+        prover.certify.search_certificate = search
+        sys.argv = ["prover", "check", "-q", "conjectures/slow.toml"]
+        from prover.__main__ import main
+        main()
+    """)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=tree, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        tree_pids: set[int] = set()
+        while time.monotonic() < deadline:
+            tree_pids = _descendants(proc.pid)
+            if len(tree_pids) >= 2:          # the zygote and its worker
+                break
+            time.sleep(0.2)
+        assert len(tree_pids) >= 2, "the zygote and its worker never started"
+        time.sleep(0.3)                      # the worker is in its (endless) search
+        os.killpg(proc.pid, signal.SIGINT)   # what the terminal sends on Ctrl-C
+        out, err = proc.communicate(timeout=30)
+        assert (proc.returncode, err.decode()) == (130, "interrupted\n")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(p) for p in tree_pids):
+            time.sleep(0.1)
+        assert not [p for p in tree_pids if _alive(p)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for p in _descendants(proc.pid):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
