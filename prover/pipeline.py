@@ -118,6 +118,11 @@ class _Worker:
         self.conn.close()
         self.phase.close()
 
+    def reap(self) -> None:
+        """After ``kill(wait=False)``: wait (at most 2 s) until the worker is gone."""
+        if isinstance(self.proc, _zygote.Child):
+            self.proc.join(2)
+
 
 class _CheckTask:
     """Checking one conjecture: its budget, and the outcome when the worker fails it."""
@@ -317,5 +322,8 @@ def _run_tasks(tasks, jobs: int, memory: int | None) -> Iterator:
                 yield done.pop(emitted)
                 emitted += 1
     finally:
-        for worker in list(running.values()) + idle:
-            worker.kill(wait=False)
+        workers = list(running.values()) + idle
+        for worker in workers:              # all killed first, then waited for together:
+            worker.kill(wait=False)         # none outlives the batch (nor holds its stdout)
+        for worker in workers:
+            worker.reap()

@@ -65,8 +65,9 @@ def test_workers_are_forked_by_the_zygote_loaded_isolated_and_single_threaded():
         z = zygote.current()
         results = list(pipeline.run_calls([task(probe, k) for k in range(4)], jobs=2,
                                           models=("twins",)))
+        gone = [not os.path.exists(f"/proc/{r['pid']}") for r in results]
         print(json.dumps({"zygote": z.pid, "me": os.getpid(), "results": results,
-                          "numpy_here": "numpy" in sys.modules}))
+                          "numpy_here": "numpy" in sys.modules, "gone": gone}))
     """)
     assert out["zygote"] != out["me"]
     for r in out["results"]:
@@ -76,6 +77,7 @@ def test_workers_are_forked_by_the_zygote_loaded_isolated_and_single_threaded():
         assert r["blas"] == "1"                      # one BLAS thread, set before numpy
     assert len({r["pid"] for r in out["results"]}) == 2     # two workers, reused
     assert not out["numpy_here"]                     # the command itself never imports it
+    assert all(out["gone"])                  # killed and reaped before run_calls returns
 
 
 def test_a_dead_or_overrunning_worker_is_reported_and_replaced_through_the_zygote():
