@@ -75,21 +75,18 @@ def current() -> "Zygote | None":
     return zygote
 
 
-def stop() -> None:
-    """Close the zygote (it kills the workers it still has, and exits)."""
-    global _CURRENT
-    zygote, _CURRENT = _CURRENT, None
-    if zygote is not None and zygote.owner == os.getpid():
-        zygote.close()
-
-
 class Zygote:
     """The command's end: requests (preload, spawn, kill) and the exits it reports."""
 
     def __init__(self):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         parent = os.getpid()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            ours.close()
+            theirs.close()
+            raise
         if pid == 0:                                    # the zygote
             code = 1
             try:
