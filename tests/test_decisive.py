@@ -18,7 +18,8 @@ from prover.check import check
 from prover.cli import main
 from prover.conjecture import load
 from prover.models.base import Evidence
-from prover.realizers.twins_exact import Factor, Term, exact_statistics, pair_genotypes
+from prover.realizers.twins_exact import (PAIRS, Factor, Term, exact_statistics,
+                                          pair_genotypes)
 
 
 def _conj(tmp_path, model, claim, assume=(), params=None, name="c"):
@@ -71,6 +72,35 @@ def test_cousins_share_alleles_as_mendel_says():
     joint.clear()
     assert pair_genotypes(Fraction(1, 3), "c1", "c1")[0, 0] == Fraction(4, 9)
     assert pair_genotypes(Fraction(1, 2), "c1", "c2")[0, 0] == Fraction(5, 64)
+
+
+@pytest.mark.parametrize("p", [Fraction(1, 2), Fraction(1, 3), Fraction(2, 7),
+                               Fraction(9, 10), Fraction(1, 1000)])
+def test_every_relative_pair_matches_its_identity_by_descent(p):
+    """Independently of the pedigree enumeration: relatives sharing 0, 1 or 2 alleles
+    identical by descent with probabilities (k0, k1, k2) have, at allele frequency p,
+    P(g, h) = k0 P(g) P(h) + k1 sum_s P(s) P(g - s) P(h - s) + k2 [g = h] P(g)
+    (Hardy-Weinberg founders, s the shared allele)."""
+    allele = {0: 1 - p, 1: p}
+    hw = {g: sum(allele[x] * allele[y] for x in (0, 1) for y in (0, 1) if x + y == g)
+          for g in (0, 1, 2)}
+    ibd = {("c1", "c1"): (0, 0, 1), ("c1", "c1dz"): (Fraction(1, 4), Fraction(1, 2),
+                                                     Fraction(1, 4)),
+           ("s1", "c1"): (0, 1, 0), ("c1", "h1"): (Fraction(1, 2), Fraction(1, 2), 0),
+           ("c1", "c2"): (Fraction(3, 4), Fraction(1, 4), 0)}
+    assert {v[:2] for v in PAIRS.values()} == set(ibd)      # every pair a statistic uses
+    for (x, y), (k0, k1, k2) in ibd.items():
+        expected = {}
+        for g in (0, 1, 2):
+            for h in (0, 1, 2):
+                one = sum(allele[s] * allele[g - s] * allele[h - s] for s in (0, 1)
+                          if 0 <= g - s <= 1 and 0 <= h - s <= 1)
+                value = k0 * hw[g] * hw[h] + k1 * one + (k2 * hw[g] if g == h else 0)
+                if value:
+                    expected[g, h] = value
+        got = {k: v for k, v in pair_genotypes(p, x, y).items() if v}
+        assert got == expected, (x, y)
+        assert all(type(v) is Fraction for v in got.values())
 
 
 # --- refuted exactly, with the largest violation -------------------------------------------
