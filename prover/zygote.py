@@ -250,7 +250,9 @@ def _main(sock: socket.socket, parent: int) -> None:
     _import(_SHARED)
     try:
         from . import solvers
+        from .solvers import z3_backend
         solvers.preload()
+        z3_backend.warm()
     except Exception:   # a worker imports what it needs itself
         pass
     import select

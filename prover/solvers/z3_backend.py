@@ -21,6 +21,15 @@ def version() -> str:
     return load().get_version_string()
 
 
+def warm() -> None:
+    """Create Z3's default context here, before forking workers: each worker's first
+    check otherwise creates it (8 ms, and its first conjecture 10 ms slower; the zygote
+    calls this, prover/zygote.py). z3py uses it only to name the logic in ``SolverFor``
+    (symbols are global in Z3); every check runs in a context of its own, so nothing a
+    worker answers depends on it."""
+    load().main_ctx()
+
+
 class _Watchdog:
     """One daemon thread per process that interrupts each watched Z3 context once its
     deadline has passed, looking every WATCH_PERIOD s: a call only registers (a thread
