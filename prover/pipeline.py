@@ -49,7 +49,10 @@ DEFAULT_MEMORY = 4 * 1024 ** 3
 
 def exit_text(code) -> str:
     """How a worker that died ended, for a reason: its exit code, and the likely cause
-    when the kernel killed it (SIGKILL: the memory cap or the OOM killer)."""
+    when the kernel killed it (SIGKILL: the memory cap or the OOM killer); None when no
+    exit code came (its parent, the zygote, was gone too)."""
+    if code is None:
+        return "exit code unknown"
     return f"exit code {code}" + (", killed: out of memory?" if code in (-9, 137) else "")
 
 

@@ -112,6 +112,26 @@ def test_when_the_zygote_is_gone_the_workers_are_forked_here():
     assert not out["current"]
 
 
+def test_when_the_zygote_dies_mid_batch_the_batch_goes_on_with_workers_forked_here():
+    out = _run(probe=True, script="""
+        def kill_zygote(_):                 # defined before the zygote is forked
+            os.kill(os.getppid(), 9)        # the worker's parent: the zygote
+            time.sleep(30)                  # its watchdog ends it before this does
+
+        zygote.start()
+        z = zygote.current()
+        tasks = [task(probe, 0), task(kill_zygote, 0), task(probe, 1), task(probe, 2)]
+        results = list(pipeline.run_calls(tasks, jobs=1))
+        print(json.dumps({"me": os.getpid(), "zygote": z.pid, "results": results}))
+    """)
+    first, killed, second, third = out["results"]
+    assert first["ppid"] == out["zygote"]
+    assert killed["event"] == "died" and killed["detail"] is None
+    assert [second["ppid"], third["ppid"]] == [out["me"]] * 2
+    from prover.pipeline import exit_text
+    assert exit_text(None) == "exit code unknown"
+
+
 @pytest.fixture
 def tree(tmp_path):
     (tmp_path / "conjectures").mkdir()
