@@ -131,7 +131,7 @@ _JSON_VALUES = st.recursive(
     max_leaves=40)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.text(max_size=6), _JSON_VALUES, max_size=6))
 def test_dumps_is_byte_for_byte_json_dumps_canonical_form(doc):
     # the store's text is defined as json's canonical form; dumps writes it faster
