@@ -113,8 +113,12 @@ class Zygote:
         import mmap
         from multiprocessing import Pipe
 
+        try:
+            phase_fd = os.memfd_create("prover-phase", os.MFD_CLOEXEC)
+        except OSError:
+            self.close()                # e.g. refused by a sandbox: fork without it
+            raise
         ours, theirs = Pipe(duplex=True)
-        phase_fd = os.memfd_create("prover-phase", os.MFD_CLOEXEC)
         try:
             os.ftruncate(phase_fd, 1)
             phase = mmap.mmap(phase_fd, 1)

@@ -132,6 +132,21 @@ def test_when_the_zygote_dies_mid_batch_the_batch_goes_on_with_workers_forked_he
     assert exit_text(None) == "exit code unknown"
 
 
+def test_without_memfd_the_workers_are_forked_here():
+    # a sandbox that refuses memfd_create: the zygote is given up, nothing else changes
+    out = _run(probe=True, script="""
+        zygote.start()
+        def refused(*args):
+            raise PermissionError(1, "Operation not permitted")
+        os.memfd_create = refused
+        results = list(pipeline.run_calls([task(probe, k) for k in range(2)], jobs=1))
+        print(json.dumps({"me": os.getpid(), "results": results,
+                          "current": zygote.current() is not None}))
+    """)
+    assert [r["ppid"] for r in out["results"]] == [out["me"]] * 2
+    assert not out["current"]
+
+
 @pytest.fixture
 def tree(tmp_path):
     (tmp_path / "conjectures").mkdir()
