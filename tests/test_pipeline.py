@@ -167,6 +167,37 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def _wait_for_descendants(proc, count: int, what: str) -> set[int]:
+    """The processes below ``proc`` once there are at least ``count`` (within 60 s)."""
+    deadline = time.monotonic() + 60
+    pids: set[int] = set()
+    while time.monotonic() < deadline:
+        pids = _descendants(proc.pid)
+        if len(pids) >= count:
+            return pids
+        time.sleep(0.2)
+    raise AssertionError(f"{what} never started")
+
+
+def _assert_all_die(pids: set[int]) -> None:
+    """Every one of ``pids`` is gone within 10 s."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    assert not [p for p in pids if _alive(p)]
+
+
+def _kill_tree(proc) -> None:
+    """Clean-up after a test: ``proc`` and whatever it left, killed."""
+    if proc.poll() is None:
+        proc.kill()
+    for p in _descendants(proc.pid):
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux)")
 def test_no_orphans_after_kill_9(tree):
     """prover check is killed with SIGKILL (no handler runs) while a worker waits on an
@@ -187,28 +218,12 @@ def test_no_orphans_after_kill_9(tree):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=tree, env=env)
     try:
-        deadline = time.monotonic() + 60
-        tree_pids: set[int] = set()
-        while time.monotonic() < deadline:
-            tree_pids = _descendants(proc.pid)
-            if len(tree_pids) >= 2:          # the worker and its search child
-                break
-            time.sleep(0.2)
-        assert len(tree_pids) >= 2, "the worker and its search child never started"
+        tree_pids = _wait_for_descendants(proc, 2, "the worker and its search child")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_alive(p) for p in tree_pids):
-            time.sleep(0.1)
-        assert not [p for p in tree_pids if _alive(p)]
+        _assert_all_die(tree_pids)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        for p in _descendants(proc.pid):
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        _kill_tree(proc)
 
 
 # ------------------------------------------------- verifying a store in the same workers

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from prover import zygote
-from test_pipeline import REFUTED, VALID, _alive, _descendants
+from test_pipeline import (REFUTED, VALID, _alive, _assert_all_die, _kill_tree,
+                           _wait_for_descendants)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -203,28 +204,13 @@ def test_no_orphans_after_kill_9_of_the_command(tree):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=tree, env=env)
     try:
-        deadline = time.monotonic() + 60
-        tree_pids: set[int] = set()
-        while time.monotonic() < deadline:
-            tree_pids = _descendants(proc.pid)
-            if len(tree_pids) >= 3:          # the zygote, the worker, its search child
-                break
-            time.sleep(0.2)
-        assert len(tree_pids) >= 3, "the zygote, worker and search child never started"
+        tree_pids = _wait_for_descendants(proc, 3,
+                                          "the zygote, the worker and its search child")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_alive(p) for p in tree_pids):
-            time.sleep(0.1)
-        assert not [p for p in tree_pids if _alive(p)]
+        _assert_all_die(tree_pids)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        for p in _descendants(proc.pid):
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        _kill_tree(proc)
 
 
 def test_the_command_starts_the_zygote_only_for_check_and_verify():
@@ -257,27 +243,11 @@ def test_ctrl_c_interrupts_the_command_quietly_and_leaves_nothing_running(tree):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        tree_pids: set[int] = set()
-        while time.monotonic() < deadline:
-            tree_pids = _descendants(proc.pid)
-            if len(tree_pids) >= 2:          # the zygote and its worker
-                break
-            time.sleep(0.2)
-        assert len(tree_pids) >= 2, "the zygote and its worker never started"
+        tree_pids = _wait_for_descendants(proc, 2, "the zygote and its worker")
         time.sleep(0.3)                      # the worker is in its (endless) search
         os.killpg(proc.pid, signal.SIGINT)   # what the terminal sends on Ctrl-C
         out, err = proc.communicate(timeout=30)
         assert (proc.returncode, err.decode()) == (130, "interrupted\n")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_alive(p) for p in tree_pids):
-            time.sleep(0.1)
-        assert not [p for p in tree_pids if _alive(p)]
+        _assert_all_die(tree_pids)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        for p in _descendants(proc.pid):
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        _kill_tree(proc)
