@@ -86,9 +86,7 @@ class DirectoryStore(Store):
         except (OSError, _Refused):
             return
         try:
-            os.fsync(fd)
-        except OSError:
-            pass
+            _fsync_quietly(fd)
         finally:
             os.close(fd)
 
@@ -170,7 +168,8 @@ class DirectoryStore(Store):
                 raise _case_twin(cert_id, other, name)
 
     def _listed_add(self, directories: list[str], name: str) -> None:
-        names = self._listed.get(tuple(directories)) if self._unsynced is not None else None
+        """Within a batch: ``name`` is now in that directory's listing (if it was listed)."""
+        names = self._listed.get(tuple(directories))
         if names is not None:
             names.setdefault(name.casefold(), set()).add(name)
 
@@ -230,10 +229,7 @@ class DirectoryStore(Store):
                 self._unsynced.add(tuple(directories))
                 self._listed_add(directories, filename)
             else:
-                try:
-                    os.fsync(dfd)
-                except OSError:
-                    pass
+                _fsync_quietly(dfd)
         finally:
             os.close(dfd)
 
@@ -449,8 +445,15 @@ def _fsync_directory(directory: Path) -> None:
     except OSError:
         return
     try:
+        _fsync_quietly(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_quietly(fd: int) -> None:
+    """fsync a directory, best effort: the file is already whole and in place, and some
+    platforms and file systems cannot fsync a directory."""
+    try:
         os.fsync(fd)
     except OSError:
         pass
-    finally:
-        os.close(fd)
