@@ -189,11 +189,9 @@ def run() -> None:
     the output is flushed and the exit handlers have run (worker pools shut down, every
     child killed), interpreter finalization would only tear down each loaded module
     (Z3, cvc5, numpy): 40 ms of a 0.3 s run, skipped by ``os._exit``. An exception
-    leaves the ordinary way. ``check`` and ``verify`` first fork the zygote
-    (prover/zygote.py), which imports what their workers share while they load."""
-    from . import zygote
-    if zygote.wanted(sys.argv[1:]):
-        zygote.start()              # once: the ``prover`` command started it already
+    leaves the ordinary way. The ``prover`` command and ``python -m prover`` reach it
+    through ``prover.__main__.main``, which first forks the zygote for ``check`` and
+    ``verify`` (prover/zygote.py)."""
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -36,8 +36,8 @@ import time
 ANSWER_SECONDS = 30.0
 
 # imported by the zygote before its first request: what every model's workers use
-_SHARED = ("numpy", "prover.check", "prover.certify", "prover.checker", "prover.numsearch",
-           "prover.worker", "multiprocessing.connection", "mmap")
+# (``check.preload`` adds the certificate search and checker, and each model's realizers)
+_SHARED = ("numpy", "prover.check", "prover.worker", "multiprocessing.connection", "mmap")
 
 _CURRENT: "Zygote | None" = None
 
@@ -253,8 +253,9 @@ def _main(sock: socket.socket, parent: int) -> None:
     one_thread()                    # before numpy: the command line has not set it yet
     _import(_SHARED)
     try:
-        from . import solvers
+        from . import check, solvers
         from .solvers import z3_backend
+        check.preload(())
         solvers.preload()
         z3_backend.warm()
     except Exception:   # a worker imports what it needs itself
@@ -283,11 +284,11 @@ def _main(sock: socket.socket, parent: int) -> None:
                 return
             kind, value = pickle.loads(data)
             if kind == "preload":
-                from . import models
                 for name in value:
                     try:
-                        _import(models.get(name).lazy_modules)
-                    except Exception:
+                        from . import check
+                        check.preload((name,))
+                    except Exception:       # its workers import (or report) it
                         pass
             elif kind == "spawn":
                 pid = _fork_worker(sock, (wake_r, wake_w), fds, value)
