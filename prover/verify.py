@@ -138,9 +138,9 @@ def _compile_pending(reports: list[Report], jobs: int | None = None) -> None:
     if not pending:
         return
     from .coq import compile_many
-    cores = os.cpu_count() or 1
+    from .pipeline import worker_count
     results = compile_many([r.coq_text for r in pending], cache=False,
-                           jobs=max(1, min(jobs or cores, cores)))
+                           jobs=worker_count(jobs or os.cpu_count() or 1, len(pending)))
     for report, (ok, output) in zip(pending, results):
         report.coq_text = None
         if ok:
