@@ -102,6 +102,13 @@ def check(paths: Iterable[str] | str | None = None, *, store: str = "certificate
     ``prover check`` does — certificates are written to ``store`` — and return the
     results it prints.
 
+    Each conjecture is checked in a worker process forked from this one (the command
+    line forks its workers from a process started for that, before it loads anything:
+    this function cannot). A fork copies only the calling thread, so a lock that another
+    thread of this process holds at that moment stays held in the worker: from a
+    program with threads of its own (a web server, a GUI), run ``prover check --json``
+    as a subprocess instead, or call this before starting them.
+
     >>> import pathlib, tempfile, prover
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (d / "h2.toml").write_text('model = "twins"\\nclaim = "h2 <= 2*rDZ"\\n')
