@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import time
 
-from .checker import CertificateError, cases_of, check_case, evidence_kind
+from .checker import CertificateError, cases_of, check_case, description, evidence_kind
 from .models.base import Atom
 from .poly import Poly, fraction_text, monomials_up_to
 
@@ -171,12 +171,7 @@ def search_certificate(problem, timeout: float = 60.0) -> tuple[dict | None, str
             return None, f"{where}: {lp}"
         certs.append(found)
     kind = evidence_kind({"cases": certs})
-    if kind == "sos":
-        return {"kind": "sos", "cases": certs,
-                "checker": "prover.checker (exact rational arithmetic, exact LDL^T PSD "
-                           "check, no solver)"}, ""
-    return {"kind": kind, "cases": certs,
-            "checker": "prover.checker (exact rational arithmetic, no solver)"}, ""
+    return {"kind": kind, "cases": certs, "checker": description(kind)}, ""
 
 
 def _sos_step(atoms: list[Atom], deadline: float, timeout: float) -> dict | str:

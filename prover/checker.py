@@ -215,6 +215,14 @@ def square_term(atoms: list[Atom], ineq: list[int], item) -> Poly:
     return form
 
 
+def description(kind: str) -> str:
+    """What checks a certificate of ``kind`` ('farkas', 'polya', 'sos'): the record's
+    ``proof.checker``, written by the search and re-derived by ``prover verify``."""
+    if kind == "sos":
+        return "prover.checker (exact rational arithmetic, exact LDL^T PSD check, no solver)"
+    return "prover.checker (exact rational arithmetic, no solver)"
+
+
 def evidence_kind(proof: dict) -> str:
     """The kind a proof's data make it, whatever its label says: 'sos' when a case uses a
     square term, else 'farkas' when every product is a single atom (a linear

@@ -33,10 +33,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .checker import CertificateError, check_case
+from .checker import CertificateError, check_case, description
 from .poly import Atom, Poly
-
-CHECKER = "prover.checker (exact rational arithmetic, exact LDL^T PSD check, no solver)"
 
 
 class Forms:
@@ -415,4 +413,5 @@ def search(problem, f: Forms, case_search=None) -> tuple[dict | None, str]:
         if cert is None:
             return None, f"case {n} of {len(cases)}: {why}"
         certs.append(cert)
-    return {"kind": "sos", "cases": certs, "checker": CHECKER, "family": "concrete"}, ""
+    return {"kind": "sos", "cases": certs, "checker": description("sos"),
+            "family": "concrete"}, ""

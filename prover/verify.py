@@ -235,14 +235,31 @@ def _verify_verdict(cid, rec, conj, instance, problem, timeout, kernel) -> Repor
         return _verify_valid(cid, rec, problem, timeout, kernel, conj)
     if rec.verdict == "refuted":
         return _verify_refuted(cid, rec, conj, instance)
-    if rec.counterexample is not None and _confirmed(rec, conj, instance):
+    if rec.counterexample is not None:
+        return _verify_candidate(cid, rec, conj, instance)
+    return Report(cid, "pass", "verdict unknown: nothing is claimed")
+
+
+def _verify_candidate(cid, rec, conj, instance) -> Report:
+    """An unknown verdict's candidate counterexample: shown by `show` and the site, so
+    recomputed like a refutation's — its values must violate the claim exactly, and every
+    stored field (statistics, violation, sides, realization, the numeric check) must be
+    what re-evaluating them and re-running the confirmation from the stored seed gives —
+    except that the confirmation must fail (a confirmed one makes the verdict
+    'refuted')."""
+    failure, instance, values, fresh_numeric = _reconfirm(rec.counterexample, conj, instance)
+    if failure is None:
         return Report(cid, "failed", "field 'verdict' is 'unknown', but its counterexample is "
                                      "confirmed (re-evaluated exactly and re-confirmed): the "
                                      "verdict is 'refuted'")
-    if rec.counterexample is not None:
-        return Report(cid, "pass", "verdict unknown: nothing is claimed (the candidate "
-                                   "counterexample it keeps is not confirmed)")
-    return Report(cid, "pass", "verdict unknown: nothing is claimed")
+    if fresh_numeric is None:           # not even an exact violation: nothing to compare
+        return Report(cid, "failed", f"the candidate counterexample: {failure}")
+    mismatch = _counterexample_mismatch(rec, conj, instance, values, fresh_numeric)
+    if mismatch:
+        return Report(cid, "failed", mismatch)
+    return Report(cid, "pass", "verdict unknown: nothing is claimed (its candidate "
+                               "counterexample, re-checked exactly and re-run from its seed, "
+                               "is not confirmed: " + fresh_numeric["note"] + ")")
 
 
 def _reconfirm(ce, conj, instance):
@@ -266,12 +283,6 @@ def _reconfirm(ce, conj, instance):
     if not fresh["confirmed"]:
         return "numeric re-confirmation failed: " + fresh["note"], instance, values, fresh
     return None, instance, values, fresh
-
-
-def _confirmed(rec, conj, instance) -> bool:
-    """Whether a stored candidate counterexample is a confirmed one after all (then an
-    'unknown' verdict beside it was edited from 'refuted')."""
-    return _reconfirm(rec.counterexample, conj, instance)[0] is None
 
 
 def _check_vacuity(rec, conj, instance, problem, timeout) -> tuple[str | None, str]:
@@ -338,10 +349,39 @@ def _displayed_fields_mismatch(rec, conj) -> str | None:
     return None
 
 
+def _proof_fields_mismatch(proof, trust: str) -> str | None:
+    """The proof's descriptive fields, re-derived from what it is: ``checker`` names the
+    checker of its kind (none for solvers' answers), and the ``unsat`` answers of an
+    smt proof are distinct known solvers, two or more exactly when trust is 'solvers'."""
+    from .checker import description
+    from .solvers import BACKENDS
+
+    kind = proof.kind.value
+    expected = description(kind) if proof.kind.exact else None
+    if proof.checker != expected:
+        return (f"field 'proof.checker' is {proof.checker!r}, but a {kind} proof is "
+                + (f"checked by {expected!r}" if expected else "checked by no checker")
+                + ": the certificate was edited")
+    if proof.kind.exact:
+        if proof.unsat is not None:
+            return f"field 'proof.unsat' is set on a {kind} certificate, which no solver backs"
+        return None
+    unsat = list(proof.unsat or ())
+    unknown = [name for name in unsat if name not in BACKENDS]
+    if not unsat or unknown or len(set(unsat)) != len(unsat):
+        return (f"field 'proof.unsat' is {unsat!r}: it must name the distinct solvers that "
+                f"answered unsat, among {', '.join(sorted(BACKENDS))}")
+    if (trust == "solvers") != (len(unsat) >= 2):
+        return (f"trust '{trust}' does not match {len(unsat)} unsat answer(s) in "
+                "'proof.unsat' (trust 'solvers' is two or more, 'solver' one)")
+    return None
+
+
 def _verify_valid(cid, rec, problem, timeout, kernel=False, conj=None) -> Report:
     proof = rec.proof
     kind = proof.kind.value
     trust = rec.trust.value
+    mismatch = _proof_fields_mismatch(proof, trust)
     if proof.kind.exact:
         from .checker import CertificateError, check_proof
         if proof.family is not None:
@@ -356,12 +396,19 @@ def _verify_valid(cid, rec, problem, timeout, kernel=False, conj=None) -> Report
             summary = check_proof(problem, proof.payload())
         except CertificateError as exc:
             return Report(cid, "failed", f"certificate rejected: {exc}")
+        if mismatch:
+            return Report(cid, "failed", mismatch)
         if trust == "kernel":
             return _verify_kernel(cid, problem, proof, summary, kernel, conj)
         if trust != "certificate":
             # weaker trust than the certificate shows means the document was edited
             return Report(cid, "failed", f"trust '{trust}' does not match a {kind} "
                                          "certificate (that is trust 'certificate')")
+        if proof.coq is not None and proof.coq.compiled:
+            # the run that compiled it gave trust 'kernel' (check.kernel_check_batch)
+            return Report(cid, "failed", "trust 'certificate', but a compiled Coq proof is "
+                                         "recorded (proof.coq.compiled), which is trust "
+                                         "'kernel': the certificate was edited")
         if proof.family is not None:
             summary += f" (over the {proof.family} family's encoding)"
         return Report(cid, "pass", summary)
@@ -371,6 +418,8 @@ def _verify_valid(cid, rec, problem, timeout, kernel=False, conj=None) -> Report
     if trust == "certificate":
         return Report(cid, "failed", f"trust 'certificate' claimed without a certificate "
                                      f"(proof kind {kind!r})")
+    if mismatch:
+        return Report(cid, "failed", mismatch)
     # no solver-free certificate: re-solve
     from . import solvers
     names = [n for n in ("z3", "cvc5") if solvers.available(n)]
@@ -422,11 +471,21 @@ def _verify_kernel(cid, problem, proof, summary, recompile: bool, conj=None) -> 
 
 
 def _verify_refuted(cid, rec, conj, instance) -> Report:
-    from .confirm import counterexample_record
-
     failure, instance, values, fresh_numeric = _reconfirm(rec.counterexample, conj, instance)
     if failure:
         return Report(cid, "failed", failure)
+    mismatch = _counterexample_mismatch(rec, conj, instance, values, fresh_numeric)
+    if mismatch:
+        return Report(cid, "failed", mismatch)
+    return Report(cid, "pass", "counterexample re-checked exactly and re-confirmed: "
+                               + fresh_numeric["note"])
+
+
+def _counterexample_mismatch(rec, conj, instance, values, fresh_numeric) -> str | None:
+    """The first stored field of the counterexample that differs from its recomputation
+    (values re-evaluated exactly, realization rebuilt, confirmation re-run), or None."""
+    from .confirm import counterexample_record
+
     ce = rec.counterexample.to_json()       # compared field by field with the recomputation
     fresh = counterexample_record(conj, instance, values, dict(fresh_numeric))
     if ce.get("family") == "concrete":
@@ -438,19 +497,18 @@ def _verify_refuted(cid, rec, conj, instance) -> Report:
                       key=lambda k: (order.index(k) if k in order else len(order), k)):
         where = _first_difference(ce.get(key), fresh.get(key), f"counterexample.{key}")
         if where:
-            return Report(cid, "failed", f"field '{where}' differs from the recomputation "
-                                         "(stored values re-evaluated exactly, realization "
-                                         "rebuilt and re-confirmed from the stored seed)")
+            return (f"field '{where}' differs from the recomputation (stored values "
+                    "re-evaluated exactly, realization rebuilt and re-confirmed from the "
+                    "stored seed)")
     # 'maximized' records the search for a larger violation (solver answers), not evidence:
     # only its violation, which must be the counterexample's where that is exact, is checked
     searched = ce.get("maximized")
     if searched is not None and (not isinstance(searched, dict) or (
             "violation" in searched and isinstance(fresh.get("violation"), str)
             and searched["violation"] != fresh["violation"])):
-        return Report(cid, "failed", "field 'counterexample.maximized.violation' is not the "
-                                     "counterexample's exact violation")
-    return Report(cid, "pass", "counterexample re-checked exactly and re-confirmed: "
-                               + fresh_numeric["note"])
+        return ("field 'counterexample.maximized.violation' is not the counterexample's "
+                "exact violation")
+    return None
 
 
 def _first_difference(stored, fresh, path: str) -> str | None:

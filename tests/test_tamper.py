@@ -195,6 +195,31 @@ def _ce_realization(doc):
     doc["counterexample"]["realization"]["allele_frequency"] = "1/3"
 
 
+# proof.checker names the checker of the proof's kind; written here, not by the code
+SOS_CHECKER = "prover.checker (exact rational arithmetic, exact LDL^T PSD check, no solver)"
+LP_CHECKER = "prover.checker (exact rational arithmetic, no solver)"
+
+
+def _proof_field(key, value):
+    def edit(doc):
+        doc["proof"][key] = value
+    return edit
+
+
+def _compiled_coq(doc):
+    # the record of a compiled Coq proof, beside trust 'certificate' (a run that compiled
+    # it gives trust 'kernel'): a downgrade, or a kernel record pasted in
+    doc["proof"]["coq"] = {"compiled": True, "coqc": "8.16.1", "file_sha256": "0" * 64}
+
+
+def _smt(unsat, trust):
+    """The Farkas conjecture's proof replaced by solvers' unsat answers only."""
+    def edit(doc):
+        doc["proof"] = {"kind": "smt", "unsat": list(unsat)}
+        doc["trust"] = trust
+    return edit
+
+
 def _refuted_to_unknown(doc):
     doc["verdict"] = "unknown"
     doc["reason"] = "edited"
@@ -238,6 +263,18 @@ MATRIX = [
      "counterexample.numeric_check.simulation.estimates.rDZ"),
     ("t/refuted", "method", _ce_confirmed, "counterexample.numeric_check.method"),
     ("t/refuted", "realization", _ce_realization, "counterexample.realization"),
+    ("t/farkas", "checker", _proof_field("checker", SOS_CHECKER), "'proof.checker'"),
+    ("t/sos", "checker", _proof_field("checker", LP_CHECKER), "'proof.checker'"),
+    ("t/farkas", "no checker", _proof_field("checker", None), "'proof.checker'"),
+    ("t/farkas", "unsat beside a certificate", _proof_field("unsat", ["z3"]),
+     "'proof.unsat'"),
+    ("t/farkas", "trust below a compiled Coq proof", _compiled_coq, "proof.coq.compiled"),
+    ("t/farkas", "smt: unknown solver", _smt(["z3", "vampire"], "solvers"), "'proof.unsat'"),
+    ("t/farkas", "smt: a solver twice", _smt(["z3", "z3"], "solvers"), "'proof.unsat'"),
+    ("t/farkas", "smt: trust above the answers", _smt(["z3"], "solvers"),
+     "trust 'solvers' does not match 1 unsat answer(s)"),
+    ("t/farkas", "smt: trust below the answers", _smt(["z3", "cvc5"], "solver"),
+     "trust 'solver' does not match 2 unsat answer(s)"),
 ]
 
 
@@ -262,6 +299,21 @@ def test_one_tampered_field_fails_verify(fresh, tmp_path, monkeypatch, capsys,
     others = [line for line in out.splitlines()
               if line.split(" ")[0] in CONJECTURES and not line.startswith(cid + " ")]
     assert len(others) == 3 and all(" pass " in o for o in others), out
+
+
+def test_solver_answers_alone_reverify(fresh, tmp_path, monkeypatch, capsys):
+    """The smt edits above fail for what they changed: the same proof with one solver's
+    answer and trust 'solver' is re-solved and passes."""
+    work = tmp_path / "repo"
+    shutil.copytree(fresh, work)
+    path = work / "certificates" / "t/farkas.json"
+    doc = json.loads(path.read_text())
+    _smt(["z3"], "solver")(doc)
+    path.write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+    code, out = _verify(work, monkeypatch, capsys)
+    assert code == 0, out
+    line = next(line for line in out.splitlines() if line.startswith("t/farkas "))
+    assert " pass " in line and "re-solved: z3: unsat" in line, line
 
 
 @pytest.mark.parametrize("key,value", [("title", "A new title"),

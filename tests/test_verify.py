@@ -205,6 +205,79 @@ def test_refuted_relabelled_unknown_with_a_reason(tree, capsys):
                                     "re-confirmed): the verdict is 'refuted'")
 
 
+# An unknown verdict that keeps a candidate counterexample: the claim fails by 1e-6, which
+# a simulation of 100,000 families cannot resolve once exact enumeration is unavailable
+# (the test turns it off, in the check and in verify alike: workers are forked from here).
+THIN = ('model = "twins"\nclaim = "h2 <= rMZ - 1/1000000"\nexpect = "unknown"\n'
+        '[params]\nmax_order = 1\n')
+
+
+@pytest.fixture
+def thin(tmp_path, monkeypatch):
+    from prover import confirm
+    from prover.realizers import twins_exact
+
+    def too_large(*args, **kwargs):
+        raise twins_exact.ExactTooLarge("enumeration turned off by the test")
+
+    monkeypatch.setattr(twins_exact, "realized_statistics", too_large)
+    monkeypatch.setattr(confirm, "EFFORTS", (1,))
+    monkeypatch.chdir(tmp_path)
+    Path("conjectures/t").mkdir(parents=True)
+    Path("conjectures/t/thin.toml").write_text(THIN, encoding="utf-8")
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["check", "--store", "certificates"]) == 0
+    doc = read("t/thin")
+    assert doc["verdict"] == "unknown" and doc["counterexample"]["numeric_check"][
+        "confirmed"] is False
+    return doc
+
+
+def test_unknown_candidate_is_recomputed(thin, capsys):
+    code, results, _ = verify(capsys, "t/thin")
+    assert code == 0
+    status, detail = results["t/thin"]
+    assert status == "pass"
+    assert detail.startswith("verdict unknown: nothing is claimed (its candidate "
+                             "counterexample, re-checked exactly and re-run from its seed, "
+                             "is not confirmed: with 100000 simulated families")
+
+
+@pytest.mark.parametrize("edit, field", [
+    # another point that still violates the claim, its statistics left as stored
+    (lambda ce: ce["values"].update(VD="1/64000000", VE="63999999/64000000"),
+     "counterexample.statistics.H2"),
+    (lambda ce: ce["statistics"].update(rMZ="1/2"), "counterexample.statistics.rMZ"),
+    (lambda ce: ce.update(violation="1/10"), "counterexample.violation"),
+    (lambda ce: ce["numeric_check"].update(confirmed=True),
+     "counterexample.numeric_check.confirmed"),
+    (lambda ce: ce["numeric_check"].update(note="exact computation from the realized "
+                                                "object"), "counterexample.numeric_check.note"),
+    (lambda ce: ce["realization"].update(n_loci=7), "counterexample.realization.n_loci"),
+])
+def test_unknown_candidate_tampered(thin, capsys, edit, field):
+    """What `show` displays of an unknown's candidate (its values, statistics, violation,
+    realization, 'CONFIRMED' or not) is recomputed, as for a refutation."""
+    doc = thin
+    edit(doc["counterexample"])
+    write("t/thin", doc)
+    code, results, _ = verify(capsys, "t/thin")
+    assert code == 1
+    assert results["t/thin"][0] == "failed"
+    assert results["t/thin"][1].startswith(f"field '{field}' differs from the "
+                                           "recomputation"), results["t/thin"]
+
+
+def test_unknown_candidate_that_does_not_violate(thin, capsys):
+    doc = thin
+    doc["counterexample"]["values"] = {"VA": "0", "VD": "1/2", "VE": "1/2"}
+    write("t/thin", doc)
+    code, results, _ = verify(capsys, "t/thin")
+    assert code == 1
+    assert results["t/thin"] == ("failed", "the candidate counterexample: the stored values "
+                                           "do not violate the claim exactly")
+
+
 def test_trust_kernel_on_a_farkas_certificate(tree, capsys):
     doc = read("t/valid")
     doc["trust"] = "kernel"
