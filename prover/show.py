@@ -20,6 +20,9 @@ TRUST_TEXT = {
     "solver": "one SMT solver found the negated claim unsatisfiable",
 }
 
+# beside a field `prover verify` cannot re-derive (what the run said, not evidence)
+RECORDED = "(as recorded by the run; `prover verify` does not re-check it)"
+
 
 def _num(text) -> str:
     """'3/8' -> '3/8 (≈0.375)'; integers and floats as they are."""
@@ -66,7 +69,7 @@ def _render(cert: Certificate, problem=None, why_not: str = "") -> str:
     out.append(f"Family:  model '{cert.model.name}'" + (f" ({params})" if params else "")
                + f" — `prover models {cert.model.name}` describes it")
     out.append(f"Source:  {cert.source}   created {cert.created}, "
-               f"prover {cert.prover_version}")
+               f"prover {cert.prover_version} {RECORDED}")
     out.append("")
     if cert.verdict is Verdict.VALID:
         out.append("Verdict: VALID" + (" — VACUOUSLY: the hypotheses are contradictory, so the "
@@ -84,12 +87,12 @@ def _render(cert: Certificate, problem=None, why_not: str = "") -> str:
         out += _counterexample_lines(cert, cert.counterexample)
     else:
         out.append("Verdict: UNKNOWN")
-        out.append(f"Reason:  {cert.reason}")
+        out.append(f"Reason:  {cert.reason} {RECORDED}")
         if cert.counterexample is not None:
             out.append("An unconfirmed candidate:")
             out += _counterexample_lines(cert, cert.counterexample)
     if cert.disagreement:
-        out.append(f"Note:    {cert.disagreement}")
+        out.append(f"Note:    {cert.disagreement} {RECORDED}")
     out.append("")
     out.append("Solver calls (as recorded by the run that made this certificate; the "
                "verdict does not rest on them unless trust is solvers/solver, and "
@@ -128,8 +131,11 @@ def _proof_lines(proof: Proof) -> list[str]:
                 lines.append(_identity_line(case, f"case {n}" if len(leaves) == 1
                                             else f"  branch {j}"))
         return lines
-    return [f"Proof:   unsat answers from {', '.join(proof.unsat or ())}; "
-            f"{proof.certificate_search or ''}".rstrip("; ")]
+    lines = [f"Proof:   unsat answers from {', '.join(proof.unsat or ())} (`prover verify` "
+             "re-solves the negated claim)"]
+    if proof.certificate_search:
+        lines.append(f"         {proof.certificate_search} {RECORDED}")
+    return lines
 
 
 def _identity_line(case: dict, label: str) -> str:

@@ -190,6 +190,15 @@ def test_show_valid_prints_trust_and_proof(checked, capsys):
     assert "Proof:   farkas certificate" in out
 
 
+def test_show_marks_what_verify_does_not_recheck(checked, capsys):
+    from prover import __version__
+    code, out, _ = run(capsys, "show", "c/valid", "--store", checked["store"])
+    assert code == 0
+    assert (f", prover {__version__} (as recorded by the run; `prover verify` does not "
+            "re-check it)") in out
+    assert "Solver calls (as recorded by the run that made this certificate;" in out
+
+
 def test_show_json_is_the_certificate(checked, capsys):
     code, out, _ = run(capsys, "show", "c/wrong", "--json", "--store", checked["store"])
     assert code == 0

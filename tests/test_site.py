@@ -283,6 +283,22 @@ def test_counterexample_page_reads_like_show(site):
     assert "the plots do not mark it" in text                  # max_order only: not defaults
 
 
+RECORDED_HTML = ("(as recorded by the run; <code>prover verify</code> does not re-check "
+                 "it)")
+
+
+def test_run_records_are_marked_as_not_rechecked(site):
+    """What `prover verify` cannot re-derive (the solver log, the prover version) is shown
+    as the run's record, never as evidence."""
+    root, _ = site
+    text = (root / "cert/twins/h2-at-most-2rDZ.html").read_text(encoding="utf-8")
+    assert f"2026-11-27T09:55:58+00:00, prover 0.1.0 <span class=muted>{RECORDED_HTML}" in text
+    solvers = text[text.index("<h2>Solver calls</h2>"):]
+    assert solvers.startswith("<h2>Solver calls</h2><p class=muted>As recorded by the run "
+                              "that made this certificate; the verdict does not rest on "
+                              "them unless trust is solvers/solver")
+
+
 def test_model_page_has_doc_parameters_and_plots(site):
     root, _ = site
     text = (root / "model/twins.html").read_text(encoding="utf-8")

@@ -314,6 +314,9 @@ def test_solver_answers_alone_reverify(fresh, tmp_path, monkeypatch, capsys):
     assert code == 0, out
     line = next(line for line in out.splitlines() if line.startswith("t/farkas "))
     assert " pass " in line and "re-solved: z3: unsat" in line, line
+    assert main(["show", "t/farkas", "--store", "certificates"]) == 0
+    assert ("Proof:   unsat answers from z3 (`prover verify` re-solves the negated claim)"
+            in capsys.readouterr().out)
 
 
 @pytest.mark.parametrize("key,value", [("title", "A new title"),

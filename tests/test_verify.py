@@ -243,6 +243,15 @@ def test_unknown_candidate_is_recomputed(thin, capsys):
                              "is not confirmed: with 100000 simulated families")
 
 
+def test_unknown_reason_is_shown_as_the_runs(thin, capsys):
+    assert main(["show", "t/thin", "--store", "certificates"]) == 0
+    out = capsys.readouterr().out
+    reason = next(line for line in out.splitlines() if line.startswith("Reason:"))
+    assert reason.startswith("Reason:  candidate counterexample not confirmed numerically")
+    assert reason.endswith("(as recorded by the run; `prover verify` does not re-check it)")
+    assert "An unconfirmed candidate:" in out
+
+
 @pytest.mark.parametrize("edit, field", [
     # another point that still violates the claim, its statistics left as stored
     (lambda ce: ce["values"].update(VD="1/64000000", VE="63999999/64000000"),

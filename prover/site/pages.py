@@ -15,6 +15,10 @@ from .markup import (_as_dict, _as_list, _cert_path, _esc, _exact_cells, _href, 
                      _num_html, _table, _value_html, _verdict_badge)
 from .plots import _Plots, _plots_html
 
+# show.RECORDED, in HTML
+_RECORDED = ('<span class=muted>(as recorded by the run; <code>prover verify</code> does not '
+             're-check it)</span>')
+
 
 def _statement_html(doc: Certificate, page: str, known_models: set[str],
                     summaries: dict) -> str:
@@ -38,7 +42,8 @@ def _statement_html(doc: Certificate, page: str, known_models: set[str],
         facts.append(("parameters", ", ".join(f"<code>{_esc(k)} = {_esc(json.dumps(v))}</code>"
                                               for k, v in sorted(params.items()))))
     facts.append(("source", f"<code>{_esc(doc.source)}</code>"))
-    facts.append(("created", f"{_esc(doc.created)}, prover {_esc(doc.prover_version)}"))
+    facts.append(("created", f"{_esc(doc.created)}, prover {_esc(doc.prover_version)} "
+                             f"{_RECORDED}"))
     facts.append(("conjecture sha256", f"<code>{_esc(doc.conjecture_sha256)}</code>"))
     facts.append(("encoding sha256", f"<code>{_esc(doc.encoding_sha256)}</code>"))
     parts.append('<dl class="facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
@@ -60,9 +65,9 @@ def _verdict_html(doc: Certificate) -> str:
                    "numeric computation confirmed.</p>")
     else:
         out.append("</p>")
-        out.append(f'<p class="note">Reason: {_esc(doc.reason)}</p>')
+        out.append(f'<p class="note">Reason: {_esc(doc.reason)} {_RECORDED}</p>')
     if doc.disagreement:
-        out.append(f'<p class="note">{_esc(doc.disagreement)}</p>')
+        out.append(f'<p class="note">{_esc(doc.disagreement)} {_RECORDED}</p>')
     expect = doc.expect
     if expect and expect != verdict:
         out.append(f'<p class="note">The conjecture file expected '
@@ -118,8 +123,10 @@ def _proof_html(proof: Proof) -> str:
     else:
         solvers = ", ".join(proof.unsat or ())
         search = proof.certificate_search
-        out.append(f"<p>Unsat answers from {_esc(solvers)}"
-                   + (f"; {_esc(search)}" if search else "") + ".</p>")
+        out.append(f"<p>Unsat answers from {_esc(solvers)} (<code>prover verify</code> "
+                   "re-solves the negated claim).</p>")
+        if search:
+            out.append(f"<p>{_esc(search)} {_RECORDED}</p>")
     return "".join(out)
 
 
@@ -209,7 +216,10 @@ def _counterexample_html(doc: Certificate, model=None) -> str:
     extra = {k: thaw(v) for k, v in (("maximized", ce.maximized), ("family", ce.family))
              if v is not None}
     if extra:
-        out.append("<h3>Other fields</h3>" + _value_html(extra))
+        out.append("<h3>Other fields</h3><p class=muted>As recorded by the search for a "
+                   "larger violation; <code>prover verify</code> re-checks only "
+                   "<code>maximized.violation</code> (the counterexample's own).</p>"
+                   + _value_html(extra))
     return "".join(out)
 
 
@@ -220,8 +230,10 @@ def _solvers_html(doc: Certificate) -> str:
                      _esc(s.role) + (f" ({_esc(s.reason)})" if s.reason else "")])
     if not rows:
         return '<h2>Solver calls</h2><p class="muted">none</p>'
-    return "<h2>Solver calls</h2>" + _table(["solver", "version", "result", "seconds", "role"],
-                                            rows)
+    return ("<h2>Solver calls</h2><p class=muted>As recorded by the run that made this "
+            "certificate; the verdict does not rest on them unless trust is solvers/solver, "
+            "and <code>prover verify</code> re-solves those.</p>"
+            + _table(["solver", "version", "result", "seconds", "role"], rows))
 
 
 def _point_html(doc: Certificate, model) -> str:
