@@ -124,10 +124,12 @@ def cmd_verify(args) -> int:
     Examples:  prover verify            (the whole store)
                prover verify --shard 1/3 --junit verify-1.xml
 
-    Each certificate gets one line `ID  pass|failed|stale|malformed  detail`; a malformed
-    one (unreadable, not JSON, wrong shape) fails and the rest are still verified.
+    Each certificate gets one line `ID  pass|failed|stale|malformed  detail`, then comes a
+    summary line; a malformed one (unreadable, not JSON, wrong shape) fails and the rest
+    are still verified. A certificate whose trust cannot be re-established here (trust
+    solvers/solver with no solver to re-solve it, or no answer) is `unchecked`: no pass.
 
-    Exit: 0 all pass; 1 any failed or stale or malformed, or nothing to verify."""
+    Exit: 0 all pass; 1 any failed, stale, malformed or unchecked, or nothing to verify."""
     from .verify import verify_store
 
     ids, every, shard = args.ids, [], None
@@ -152,17 +154,20 @@ def cmd_verify(args) -> int:
             write_verify(args.junit, [], str(_store(args).root))
         return 1
     failed = [r for r in reports if r.status in ("failed", "stale", "malformed")]
+    unchecked = [r for r in reports if r.status == "unchecked"]
     if args.json:
-        doc = {"results": [r.to_json() for r in reports], "passed": not failed}
+        doc = {"results": [r.to_json() for r in reports],
+               "passed": not failed and not unchecked}
         if args.shard:
             doc["shard"] = args.shard.to_json(len(ids), len(every))
         print(json.dumps(doc, indent=2, sort_keys=True))
     else:
-        rows = [[r.id, r.status, r.detail] for r in reports]
-        if rows:
-            _out(args, _table(rows, ["id", "status", "detail"]))
-        unchecked = [r for r in reports if r.status == "unchecked"]
-        head = f"\n{shard}\n" if shard else "\n"
+        # one plain line per certificate (DESIGN.md: scripts read them), no header
+        width = max((len(r.id) for r in reports), default=0)
+        status = max((len(r.status) for r in reports), default=0)
+        for r in reports:
+            _out(args, f"{r.id.ljust(width)}  {r.status.ljust(status)}  {r.detail}".rstrip())
+        head = f"{shard}\n" if shard else ""
         passed = len(reports) - len(failed) - len(unchecked)
         malformed = sum(r.status == "malformed" for r in reports)
         _out(args, f"{head}{len(reports)} certificates: {passed} pass, "
@@ -171,7 +176,7 @@ def cmd_verify(args) -> int:
     if args.junit:
         from .junit import write_verify
         write_verify(args.junit, reports, str(_store(args).root), empty_ok=bool(every))
-    return 1 if failed else 0
+    return 1 if failed or unchecked else 0
 
 
 # --- models ------------------------------------------------------------------------------

@@ -96,10 +96,9 @@ def write_verify(path: str, reports, store_root: str | None = None,
     cases = []
     for r in reports:
         case = {"classname": "prover.verify", "name": r.id, "out": f"{r.status}: {r.detail}"}
-        if r.status in ("failed", "stale", "malformed"):
+        if r.status in ("failed", "stale", "malformed", "unchecked"):
+            # unchecked: its trust could not be re-established here, so it did not pass
             case["failure"] = (f"{r.status}: {r.detail}", None)
-        elif r.status == "unchecked":
-            case["skipped"] = (r.detail, None)
         cases.append(case)
     if not reports and not empty_ok:
         cases.append({"classname": "prover.verify", "name": "store",

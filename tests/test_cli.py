@@ -250,7 +250,7 @@ def test_models_unknown_suggests(capsys):
     (["check"], "Exit: 0 every verdict equals its expect; 1 a verdict differs; 2 input error"),
     (["list"], "Exit: 0"),
     (["show"], "Exit: 0; 2 when the id is unknown"),
-    (["verify"], "Exit: 0 all pass; 1 any failed or stale"),
+    (["verify"], "Exit: 0 all pass; 1 any failed, stale, malformed or unchecked"),
     (["models"], "Exit: 0"),
     (["export"], None),
 ])

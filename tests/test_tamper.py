@@ -319,6 +319,44 @@ def test_solver_answers_alone_reverify(fresh, tmp_path, monkeypatch, capsys):
             in capsys.readouterr().out)
 
 
+def test_solver_answers_that_cannot_be_rechecked_do_not_pass(fresh, tmp_path, monkeypatch,
+                                                            capsys):
+    """With no solver to re-solve it, a proof resting on solvers' answers is 'unchecked':
+    not a pass, so verify exits 1 (DESIGN.md: 0 only when all pass) and JUnit fails it."""
+    from prover import solvers
+    work = tmp_path / "repo"
+    shutil.copytree(fresh, work)
+    path = work / "certificates" / "t/farkas.json"
+    doc = json.loads(path.read_text())
+    _smt(["z3"], "solver")(doc)
+    path.write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+    monkeypatch.setattr(solvers, "available", lambda name: False)   # inherited by workers
+    monkeypatch.chdir(work)
+    capsys.readouterr()
+    code = main(["verify", "--store", "certificates", "--json", "--junit", "v.xml"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1 and doc["passed"] is False
+    status = {r["id"]: (r["status"], r["detail"]) for r in doc["results"]}
+    assert status["t/farkas"] == ("unchecked", "valid by solvers only, and neither z3 nor "
+                                               "cvc5 is importable here")
+    assert sum(s == "pass" for s, _ in status.values()) == 3
+    junit = (work / "v.xml").read_text()
+    assert junit.count("<failure") == 1 and "unchecked: valid by solvers only" in junit
+
+
+def test_verify_prints_one_plain_line_per_certificate(fresh, tmp_path, monkeypatch, capsys):
+    """DESIGN.md: `ID  status  detail` per certificate, then the summary; no header."""
+    work = tmp_path / "repo"
+    shutil.copytree(fresh, work)
+    code, out = _verify(work, monkeypatch, capsys)
+    assert code == 0
+    lines = out.rstrip("\n").split("\n")
+    assert lines[-1] == "4 certificates: 4 pass, 0 failed or stale, 0 malformed, 0 could " \
+                        "not be checked"
+    assert sorted(line.split()[0] for line in lines[:-1]) == sorted(CONJECTURES)
+    assert all(line.split()[1] == "pass" for line in lines[:-1])
+
+
 @pytest.mark.parametrize("key,value", [("title", "A new title"),
                                        ("created", "2030-01-01T00:00:00+00:00")])
 def test_cosmetic_fields_may_change(fresh, tmp_path, monkeypatch, capsys, key, value):
