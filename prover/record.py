@@ -337,7 +337,7 @@ class Counterexample:
 
 @dataclass(frozen=True)
 class Certificate:
-    """One stored result of ``prover check`` (format 1)."""
+    """One stored result of ``prover check`` (format 2; prover 0.1 wrote format 1)."""
     id: str
     title: str
     source: str
@@ -365,12 +365,13 @@ class Certificate:
     @classmethod
     def from_json(cls, doc: Any) -> "Certificate":
         """The record of a parsed certificate document; ``MalformedCertificate`` names the
-        first field that is not as format 1 says."""
+        first field that is not as format 2 says."""
         r = _Reader(doc, "$")
         fmt = r.raw("format")
         if fmt != FORMAT:
-            raise MalformedCertificate("format", f"is {_what(fmt)}; this prover reads format "
-                                                 f"{FORMAT}: re-run `prover check` to "
+            made = " (written by prover 0.1)" if fmt == 1 and not isinstance(fmt, bool) else ""
+            raise MalformedCertificate("format", f"is {_what(fmt)}{made}; this prover reads "
+                                                 f"format {FORMAT}: re-run `prover check` to "
                                                  "rebuild it")
         cid = r.str("id", pattern=_ID, hint="a certificate id")
         source = r.str("source")

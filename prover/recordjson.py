@@ -1,6 +1,6 @@
 """Reading certificate JSON for the record (prover/record.py): the error that names a
 malformed field, frozen JSON values (read-only dicts that pickle, tuples), and the field
-reader that checks each field's type once and reports fields format 1 does not have."""
+reader that checks each field's type once and reports fields format 2 does not have."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from typing import Any, Union
 
 from . import errors
 
-FORMAT = 1
+FORMAT = 2
 
 Json = Union[None, bool, int, float, str, tuple, Mapping]
 
 
 class MalformedCertificate(errors.MalformedCertificate, ValueError):
-    """A document that is not a format-1 certificate; the message names the field
+    """A document that is not a format-2 certificate; the message names the field
     (``where``, a dotted path) and says what would be valid (``problem``)."""
 
     def __init__(self, where: str, problem: str):

@@ -47,7 +47,7 @@ class Store(abc.ABC):
 
     def record(self, cert_id: str):
         """The certificate as a ``record.Certificate``, None if absent. Raises StoreError
-        if the entry is unreadable or is not a format-1 certificate (naming the field)."""
+        if the entry is unreadable or is not a format-2 certificate (naming the field)."""
         from .record import Certificate
         from .record import MalformedCertificate as Malformed
         doc = self.fetch(cert_id)

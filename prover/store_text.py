@@ -138,7 +138,7 @@ class BadEntry:
     id: str
     path: str
     reason: str
-    # read as JSON, but not a format-1 certificate (reason names the field); otherwise
+    # read as JSON, but not a format-2 certificate (reason names the field); otherwise
     # the entry could not be read at all (not a file, too large, not UTF-8 or JSON, ...)
     malformed: bool = False
 
@@ -228,7 +228,7 @@ def _depth_exceeds(doc: object, limit: int) -> bool:
 
 
 def certificate_problem(doc) -> str | None:
-    """Why a parsed document is not a format-1 certificate (``record.Certificate.from_json``
+    """Why a parsed document is not a format-2 certificate (``record.Certificate.from_json``
     names the field and says what would be valid), or None. Only the shape is judged
     here; whether the evidence holds is ``verify``'s job."""
     from .record import Certificate

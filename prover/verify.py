@@ -162,7 +162,7 @@ def verify_one(doc: dict, timeout: float | None = None, kernel: bool = False,
 def _verify_one(doc, timeout: float | None = None, kernel: bool = False,
                 store=None) -> Report:
     """``doc``: a certificate record, or a parsed document, read into one first: a
-    document that is not a format-1 certificate is 'malformed', the detail naming the
+    document that is not a format-2 certificate is 'malformed', the detail naming the
     file and the field."""
     from .record import Certificate
     from .record import MalformedCertificate as Malformed

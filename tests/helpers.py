@@ -26,10 +26,10 @@ def model_instance(model, **params):
 
 def certificate(cert_id, model, params, claim, verdict, *, assume=(), statistics=None,
                 trust="certificate"):
-    """A well-formed certificate document (format 1) for tests that need a store's
+    """A well-formed certificate document (format 2) for tests that need a store's
     contents rather than a run of check: a valid one carries a (dummy) farkas proof, a
     refuted one a counterexample with the given statistics. Not meant to verify."""
-    doc = {"format": 1, "id": cert_id, "title": "", "source": f"{cert_id}.toml",
+    doc = {"format": 2, "id": cert_id, "title": "", "source": f"{cert_id}.toml",
            "conjecture_sha256": "ab" * 32, "encoding_sha256": "cd" * 32,
            "model": {"name": model, "params": dict(params)}, "claim": claim,
            "assume": list(assume), "expect": None, "verdict": verdict,

@@ -91,7 +91,7 @@ def test_certificates_hold_the_contract_fields(checked):
     for key in ("format", "id", "source", "conjecture_sha256", "encoding_sha256", "model",
                 "claim", "assume", "verdict", "trust", "solvers", "prover_version", "created"):
         assert key in doc, key
-    assert doc["format"] == 1 and doc["model"]["name"] == "twins"
+    assert doc["format"] == 2 and doc["model"]["name"] == "twins"
     ce = doc["counterexample"]
     for key in ("values", "statistics", "violation", "realization", "numeric_check"):
         assert key in ce, key

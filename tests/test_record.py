@@ -101,7 +101,10 @@ _DELETE = object()
     (VALID, ["verdict"], "proved", "verdict", "must be one of 'valid', 'refuted', 'unknown'"),
     (VALID, ["trust"], "absolute", "trust", "must be one of 'kernel'"),
     (VALID, ["trust"], None, "trust", "a valid verdict has a trust"),
-    (VALID, ["format"], 2, "format", "re-run `prover check`"),
+    (VALID, ["format"], 1, "format", "is the number 1 (written by prover 0.1); this prover "
+                                     "reads format 2: re-run `prover check` to rebuild it"),
+    (VALID, ["format"], 3, "format", "is the number 3; this prover reads format 2"),
+    (VALID, ["format"], True, "format", "this prover reads format 2"),
     (VALID, ["format"], _DELETE, "format", "is missing"),
     (VALID, ["claim"], 3, "claim", "not a string"),
     (VALID, ["assume"], "h2 >= 0", "assume", "not a list of strings"),

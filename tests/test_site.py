@@ -20,7 +20,7 @@ HOSTILE = "<script>alert(1)</script>"
 HOSTILE_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 CHROMIUM = "/usr/bin/chromium"
 
-BASE = {"format": 1, "prover_version": "0.1.0", "created": "2026-11-27T09:55:58+00:00",
+BASE = {"format": 2, "prover_version": "0.1.0", "created": "2026-11-27T09:55:58+00:00",
         "conjecture_sha256": "ab" * 32, "encoding_sha256": "cd" * 32, "vacuous": False,
         "expect": None}
 

@@ -17,7 +17,7 @@ from prover.store import (BadEntry, DirectoryStore, MemoryStore, Store, dumps,
 
 
 def certificate(cert_id: str, **fields) -> dict:
-    doc = {"format": 1, "id": cert_id, "verdict": "valid",
+    doc = {"format": 2, "id": cert_id, "verdict": "valid",
            "proof": {"kind": "farkas", "multipliers": ["1/2", "-3"]}}
     doc.update(fields)
     return doc
@@ -188,7 +188,7 @@ def test_refused_document_leaves_no_trace(tmp_path):
 
 
 @pytest.mark.parametrize("doc, message", [
-    ({"format": 1}, "needs an 'id' field"),
+    ({"format": 2}, "needs an 'id' field"),
     (["id", "a"], "must be a dict"),
     ({"id": "../escape"}, "invalid id '../escape'"),
     ({"id": 7}, "invalid id 7"),
@@ -391,7 +391,7 @@ CORRUPTIONS = {
     "non_utf8": (b'{"id": "bad", "x": "\xff\xfe"}', "not valid UTF-8"),
     "array": (b'["id", "bad"]', "not a JSON object (top level is an array)"),
     "mismatch": (b'{"id": "other"}', "id inside is 'other' but the file is for 'bad'"),
-    "no_id": (b'{"format": 1}', "has no 'id' field"),
+    "no_id": (b'{"format": 2}', "has no 'id' field"),
     "nan": (b'{"id": "bad", "x": NaN}', "not valid JSON: NaN is not allowed"),
     "duplicate": (b'{"id": "bad", "id": "bad"}', "duplicate key 'id'"),
 }

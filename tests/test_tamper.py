@@ -393,7 +393,7 @@ def test_every_certificate_validates_against_the_schema(fresh):
 
 
 @pytest.mark.parametrize("edit", [
-    _set("verdict", 5), _set("format", 2), _set("trust", "divine"),
+    _set("verdict", 5), _set("format", 1), _set("trust", "divine"),
     _set("source", "/home/someone/conjectures/t/farkas.toml"), _set("vacuous", "no"),
     _kind("magic"), _set("encoding_sha256", "xyz"),
 ])
