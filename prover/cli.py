@@ -151,8 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the simulation of the witnesses")
     add_scale_options(p, "table's rows (with --input)")
     p = add("site", cmd_site, cmd_site.__doc__)
-    p.add_argument("-o", "--output", required=True, metavar="DIR",
-                   help="where to write the site: a new or empty directory, or a previous site")
+    p.add_argument("-o", "--output", default="site", metavar="DIR",
+                   help="where to write the site: a new or empty directory, or a previous "
+                        "site (default: site)")
     p.add_argument("--no-plots", action="store_true",
                    help="leave out the frontier plots (they run solvers on a first build)")
     return parser

@@ -271,7 +271,7 @@ def cmd_site(args) -> int:
     certificate and each model has its own page, with the model's frontier plots.
     Plots are kept in DIR/plots and redrawn only when their inputs change.
 
-    Example:  prover site -o site && xdg-open site/index.html
+    Example:  prover site && xdg-open site/index.html      (-o DIR: elsewhere than site/)
 
     Exit: 0; 2 when DIR cannot be used (not empty and not made by `prover site`)."""
     from .site import build_site

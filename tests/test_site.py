@@ -393,6 +393,16 @@ def test_plots_false_calls_no_plotting(tmp_path, plot_calls):
 
 # --- stores and output directories -----------------------------------------------------
 
+def test_command_writes_site_here_without_o(tmp_path, monkeypatch, plot_calls, capsys):
+    """DESIGN.md: `prover site [-o DIR]`; without -o it writes ./site (git-ignored)."""
+    from prover.cli import main
+    make_store(tmp_path / "store")
+    monkeypatch.chdir(tmp_path)
+    assert main(["site", "--store", "store", "--no-plots", "-q"]) == 0
+    assert (tmp_path / "site/index.html").is_file()
+    assert (tmp_path / "site/cert/twins/h2-at-most-2rDZ.html").is_file()
+
+
 def test_memory_store_site_copies_canonical_json(tmp_path, plot_calls):
     store = MemoryStore()
     store.save(refuted())
