@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write a JUnit XML report (one testcase per certificate)")
     p.add_argument("--kernel", action="store_true",
                    help="also re-compile the Coq proofs behind trust 'kernel' (needs coqc)")
-    add_scale_options(p, "certificates (by sorted id)", scheduler=False)
+    add_scale_options(p, "certificates (by sorted id)")
     p = add("models", cmd_models, cmd_models.__doc__)
     p.add_argument("name", nargs="?")
     p = add("export", cmd_export, cmd_export.__doc__)

@@ -119,10 +119,13 @@ def cmd_verify(args) -> int:
     without a solver-free certificate are re-solved.
 
     --shard K/N verifies the K-th of N disjoint shares (by sorted id) of the certificates
-    named, or of the whole store.
+    named, or of the whole store. --scheduler ADDRESS verifies each on a dask.distributed
+    cluster (pip install 'prover[dask]'), against its source as read here; --kernel's
+    Coq proofs are compiled here.
 
     Examples:  prover verify            (the whole store)
                prover verify --shard 1/3 --junit verify-1.xml
+               prover verify --scheduler tcp://scheduler:8786
 
     Each certificate gets one line `ID  pass|failed|stale|malformed  detail`, then comes a
     summary line; a malformed one (unreadable, not JSON, wrong shape) fails and the rest
@@ -138,9 +141,18 @@ def cmd_verify(args) -> int:
         ids = args.shard.select(every, key=str)
         shard = args.shard.summary(len(ids), len(every), "certificates")
     # an empty share of a store that has certificates is no failure
-    reports = verify_store(_store(args), ids, timeout=args.timeout, kernel=args.kernel,
-                           jobs=args.jobs, memory=args.memory) \
-        if ids or not every else []
+    if ids or not every:
+        if args.scheduler:
+            from .distributed_run import Cluster
+            with Cluster(args.scheduler) as cluster:
+                reports = verify_store(_store(args), ids, timeout=args.timeout,
+                                       kernel=args.kernel, jobs=args.jobs,
+                                       memory=args.memory, cluster=cluster)
+        else:
+            reports = verify_store(_store(args), ids, timeout=args.timeout,
+                                   kernel=args.kernel, jobs=args.jobs, memory=args.memory)
+    else:
+        reports = []
     if not reports and not every:
         # nothing verified is not a pass: a CI job pointed at a wrong or empty store
         # must fail, not report success

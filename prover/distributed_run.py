@@ -1,4 +1,5 @@
-"""``--scheduler ADDRESS``: conjectures (and ``bounds`` rows) on a dask.distributed cluster.
+"""``--scheduler ADDRESS``: conjectures (``check``), stored certificates (``verify``) and
+``bounds`` rows on a dask.distributed cluster.
 
 The client — the machine running ``prover`` — connects (within ``CONNECT_TIMEOUT``),
 checks that every worker runs the same prover source and solver versions (else the
@@ -90,6 +91,65 @@ def check_task(conj, timeout, memory):
     return result
 
 
+# --- verify ---------------------------------------------------------------------------
+
+def _verify_shipped(doc, source: str, raw: bytes, timeout, kernel):
+    """In the forked child: the certificate verified against its source's bytes as the
+    client read them, written at the same relative path in a fresh directory (the id is
+    derived from that path) that becomes this child's working directory."""
+    import shutil
+    import tempfile
+
+    from .verify import _verify_one
+
+    tmp = Path(tempfile.mkdtemp(prefix="prover-verify-"))
+    try:
+        path = tmp.joinpath(*PurePosixPath(source).parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(raw)
+        os.chdir(tmp)
+        return _verify_one(doc, timeout, kernel, None)
+    finally:
+        os.chdir("/")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def verify_task(doc, source, raw, timeout, kernel, seconds, memory):
+    """One certificate, on a worker, in a forked child isolated like a pipeline worker
+    (its budget, --memory cap and process-group kill); a Report either way."""
+    _allow_children()
+    from . import check, verify   # noqa: F401  imported before forking, not in the child
+    from .verify import Report
+
+    try:
+        return run_forked(_verify_shipped, (doc, source, raw, timeout, kernel), seconds,
+                          memory, what="the verification",
+                          limit="the certificate's budget, --timeout and its grace")
+    except ProverError as exc:
+        cid = doc.get("id", "?") if isinstance(doc, dict) else getattr(doc, "id", "?")
+        return Report(str(cid), "failed", f"{exc}; the certificate is not passed")
+
+
+def shippable_source(store, source: str) -> tuple[bytes, str] | None:
+    """(the bytes of a certificate's source as a local verify would read them, the
+    relative path to write them at on a worker), or None when that verify would not
+    get that far (no regular file there, one too large, or a path that climbs out with
+    '..' or is absolute): such a certificate is verified here, with the local messages."""
+    from .conjecture import MAX_FILE_BYTES
+    from .limits import read_regular_file
+    from .store import source_candidates
+
+    parts = PurePosixPath(source).parts
+    if not parts or PurePosixPath(source).is_absolute() or ".." in parts or "\\" in source:
+        return None
+    try:
+        candidates = source_candidates(store, source)
+        path = next((p for p in candidates if os.path.isfile(p)), candidates[0])
+        return read_regular_file(path, MAX_FILE_BYTES), source
+    except Exception:       # verified here: load names the problem as it always does
+        return None
+
+
 # --- bounds rows ----------------------------------------------------------------------
 
 def _forked(func, args, memory, conn, parent) -> None:
@@ -106,9 +166,11 @@ def _forked(func, args, memory, conn, parent) -> None:
         conn.close()
 
 
-def run_forked(func, args: tuple, seconds: float, memory: int | None):
+def run_forked(func, args: tuple, seconds: float, memory: int | None, *,
+               what: str = "the row", limit: str = "the row's share of --timeout"):
     """``func(*args)`` in a forked child isolated like a pipeline worker, killed with its
-    process group after ``seconds``; its result, or ProverError saying why there is none."""
+    process group after ``seconds``; its result, or ProverError saying why there is none
+    (``what`` ran out of ``limit``, died, or stopped)."""
     ctx = multiprocessing.get_context("fork")
     conn, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_forked, args=(func, args, memory, child, os.getpid()))
@@ -117,7 +179,7 @@ def run_forked(func, args: tuple, seconds: float, memory: int | None):
     from .pipeline import kill_group
     try:
         if not conn.poll(seconds):
-            raise ProverError(f"stopped after {seconds:g} s (the row's share of --timeout)")
+            raise ProverError(f"{what} stopped after {seconds:g} s ({limit})")
         try:
             kind, payload = conn.recv()
         except (EOFError, OSError):
@@ -128,7 +190,7 @@ def run_forked(func, args: tuple, seconds: float, memory: int | None):
         kill_group(proc)
         conn.close()
     if kind == "error":
-        raise ProverError(f"the row stopped: {payload}")
+        raise ProverError(f"{what} stopped: {payload}")
     return payload
 
 
@@ -331,6 +393,44 @@ class Cluster:
                 continue
             result.conjecture = conj
             yield result
+
+    def verify_many(self, store, docs, *, timeout: float | None = None,
+                    kernel: bool = False, jobs: int | None = None,
+                    memory: int | None = None) -> list:
+        """Like ``verify.verify_many``: a Report per (id, record) of ``docs``, in order,
+        each verified by one task on the cluster against its source as read here (their
+        Coq proofs still to be compiled, here). A certificate whose source cannot be
+        shipped (see ``shippable_source``) is verified here, in a pipeline worker."""
+        from .check import DEFAULT_TIMEOUT
+        from .pipeline import hard_limit
+        from .verify import verify_many as verify_here
+
+        seconds = hard_limit(float(timeout or DEFAULT_TIMEOUT))
+        reports: list = [None] * len(docs)
+        local, futures, where = [], [], []
+        for k, (cid, doc) in enumerate(docs):
+            source = getattr(doc, "source", None) if not isinstance(doc, dict) \
+                else doc.get("source")
+            shipped = shippable_source(store, source) if isinstance(source, str) else None
+            if shipped is None:
+                local.append(k)
+                continue
+            raw, source = shipped
+            futures.append(self.client.submit(verify_task, doc, source, raw, timeout,
+                                              kernel, seconds, memory, pure=False))
+            where.append(k)
+        here = verify_here(store, [docs[k] for k in local], timeout, kernel, jobs, memory)
+        for k, report in zip(local, here):
+            reports[k] = report
+        from .verify import Report
+        for index, result, exc in self._in_order(futures):
+            k = where[index]
+            if exc is not None:
+                result = Report(docs[k][0], "failed", f"the dask task failed "
+                                                      f"({type(exc).__name__}: {exc}); the "
+                                                      "certificate is not passed")
+            reports[k] = result
+        return reports
 
     def bounds_rows(self, model: str, givens: list[dict], options: dict, store=None,
                     memory: int | None = None) -> Iterator:

@@ -35,15 +35,16 @@ class Report:
 
 def verify_store(store, ids: list[str] | None = None, timeout: float | None = None,
                  kernel: bool = False, jobs: int | None = None,
-                 memory: int | None = None) -> list[Report]:
+                 memory: int | None = None, cluster=None) -> list[Report]:
     """Verify the given ids (default: every entry). ``kernel``: also re-compile the Coq
     proofs behind trust 'kernel' — all in one batch (``prover.coq.compile_many``: coqrun.py, never
     from the cache). Each certificate is verified in a pipeline worker (``jobs`` at once,
     default the machine's cores) under the budget ``timeout`` (default the check's), the
     memory cap ``memory`` (default ``pipeline.DEFAULT_MEMORY``) and a process-group kill:
     a store may come from a stranger, and one certificate that hangs or exhausts memory
-    fails alone."""
-    reports = _verify_store(store, ids, timeout, kernel, jobs, memory)
+    fails alone. ``cluster`` (a ``distributed_run.Cluster``): verified there instead,
+    each against its source as read here; the Coq proofs are compiled here."""
+    reports = _verify_store(store, ids, timeout, kernel, jobs, memory, cluster)
     _compile_pending(reports, jobs)
     return reports
 
@@ -95,7 +96,7 @@ def _unfinished(cid: str, seconds: float, event: str, detail, phase: str,
     return Report(cid, "failed", why + "; the certificate is not passed")
 
 
-def _verify_store(store, ids, timeout, kernel, jobs, memory) -> list[Report]:
+def _verify_store(store, ids, timeout, kernel, jobs, memory, cluster=None) -> list[Report]:
     reports: list[Report | None] = []
     pending: list[tuple[int, str, object]] = []
     if ids:
@@ -120,8 +121,10 @@ def _verify_store(store, ids, timeout, kernel, jobs, memory) -> list[Report]:
             else:
                 pending.append((len(reports), cid, doc))
                 reports.append(None)
-    done = verify_many(store, [(cid, doc) for _, cid, doc in pending], timeout, kernel,
-                       jobs, memory)
+    docs = [(cid, doc) for _, cid, doc in pending]
+    done = verify_many(store, docs, timeout, kernel, jobs, memory) if cluster is None \
+        else cluster.verify_many(store, docs, timeout=timeout, kernel=kernel, jobs=jobs,
+                                 memory=memory)
     for (k, _, _), report in zip(pending, done):
         reports[k] = report
     return reports

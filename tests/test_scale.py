@@ -141,7 +141,7 @@ def test_bounds_shards_split_a_tables_rows(tmp_path, monkeypatch, capsys):
 
 def test_scheduler_without_distributed_says_how_to_install(tree, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)      # import fails
-    for command in (["check"], ["bounds", "twins", "h2", "--given", "rMZ=0.6"]):
+    for command in (["check"], ["verify"], ["bounds", "twins", "h2", "--given", "rMZ=0.6"]):
         assert main(command + ["--scheduler", "tcp://127.0.0.1:8786"]) == 2
         err = capsys.readouterr().err
         assert "pip install 'prover[dask]'" in err and "Traceback" not in err
@@ -235,6 +235,52 @@ def test_kernel_batch_runs_on_the_client_after_the_cluster(cluster, tree, monkey
     assert main(["check", "-q", "--kernel", "--scheduler", address, "conjectures/a.toml",
                  "conjectures/c.toml"]) == 0
     assert batches == [[("a", "valid", os.getpid()), ("c", "refuted", os.getpid())]]
+
+
+def test_verify_on_a_cluster_gives_the_local_reports(cluster, tree, capsys, monkeypatch):
+    """Each certificate is verified on a worker against its source as read on the client
+    (the workers share no file system); a tampered one fails there as it does here, and one
+    whose source is gone is verified here, with the local message."""
+    import prover.verify
+    address, _ = cluster
+    here = []
+    real = prover.verify.verify_many
+
+    def verify_here(store, docs, *args, **kwargs):
+        here.append([cid for cid, _ in docs])
+        return real(store, docs, *args, **kwargs)
+
+    monkeypatch.setattr(prover.verify, "verify_many", verify_here)
+    assert main(["check", "-q"]) == 0
+    here.clear()
+    doc = json.loads(Path("certificates/c.json").read_text())
+    doc["counterexample"]["statistics"]["h2"] = "1/7"
+    Path("certificates/c.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    Path("conjectures/e.toml").unlink()
+    runs = {}
+    for name, extra in (("local", []), ("dask", ["--scheduler", address])):
+        code = main(["verify", "--json"] + extra)
+        runs[name] = (code, json.loads(capsys.readouterr().out))
+    assert runs["dask"] == runs["local"]
+    code, doc = runs["dask"]
+    status = {r["id"]: (r["status"], r["detail"]) for r in doc["results"]}
+    assert code == 1 and not doc["passed"]
+    assert [status[c][0] for c in "abcde"] == ["pass", "pass", "failed", "pass", "stale"]
+    assert status["c"][1].startswith("field 'counterexample.statistics.h2' differs")
+    assert status["e"][1] == "source conjectures/e.toml is gone"
+    assert status["a"][1] == "farkas certificate: 1 case(s), identities hold exactly"
+    # locally: all five; on the cluster, only the one whose source is gone stayed here
+    assert here == [list("abcde"), ["e"]]
+
+
+def test_only_a_plain_relative_source_is_shipped_to_a_worker(tree):
+    from prover.distributed_run import shippable_source
+    from prover.store import DirectoryStore
+    store = DirectoryStore(tree / "certificates")
+    assert shippable_source(store, "conjectures/a.toml") == (VALID.encode(), "conjectures/a.toml")
+    for source in ("../conjectures/a.toml", str(tree / "conjectures/a.toml"),
+                   "conjectures/missing.toml", "conjectures", ""):
+        assert shippable_source(store, source) is None, source     # verified on the client
 
 
 def _endless_search(problem, timeout=60.0):
