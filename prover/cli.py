@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write a JUnit XML report (one testcase per certificate)")
     p.add_argument("--kernel", action="store_true",
                    help="also re-compile the Coq proofs behind trust 'kernel' (needs coqc)")
+    p.add_argument("--force", action="store_true",
+                   help="as for check (DESIGN.md's common options); verify reuses nothing, "
+                        "so every certificate is re-checked from scratch with or without it")
     add_scale_options(p, "certificates (by sorted id)")
     p = add("models", cmd_models, cmd_models.__doc__)
     p.add_argument("name", nargs="?")

@@ -199,6 +199,16 @@ def test_show_marks_what_verify_does_not_recheck(checked, capsys):
     assert "Solver calls (as recorded by the run that made this certificate;" in out
 
 
+def test_verify_accepts_force_and_rechecks_the_same(checked, capsys):
+    """DESIGN.md lists --force among check's and verify's options: a CI script may pass it
+    to both; verify reuses nothing, so the reports are the same."""
+    runs = []
+    for extra in ([], ["--force"]):
+        code, out, _ = run(capsys, "verify", "--json", "--store", checked["store"], *extra)
+        runs.append((code, json.loads(out)))
+    assert runs[0] == runs[1] and runs[0][1]["results"]
+
+
 def test_show_json_is_the_certificate(checked, capsys):
     code, out, _ = run(capsys, "show", "c/wrong", "--json", "--store", checked["store"])
     assert code == 0
