@@ -251,6 +251,8 @@ def cmd_export(args) -> int:
 
     Example:  prover export twins/h2-at-most-2rDZ --to coq -o h2.v
 
+    --json prints {"id", "to", "output"} (the FILE, or null) and, without -o, "text".
+
     Exit: 0; 2 unknown id, malformed certificate or a FILE that cannot be written."""
     from .export import export
 
@@ -259,7 +261,11 @@ def cmd_export(args) -> int:
     except ProverError as exc:
         _err(f"error: {exc}")
         return 2
-    if args.output in (None, "-"):
+    to_file = args.output not in (None, "-")
+    if args.json and not to_file:
+        print(json.dumps({"id": args.id, "to": args.to, "output": None, "text": text},
+                         indent=2, sort_keys=True))
+    elif not to_file:
         sys.stdout.write(text)
     else:
         try:
@@ -269,7 +275,11 @@ def cmd_export(args) -> int:
             _err(f"error: cannot write {args.output}: {exc.strerror or exc}; "
                  + _os_fix(exc, args.output))
             return 2
-        _out(args, f"wrote {args.output}")
+        if args.json:
+            print(json.dumps({"id": args.id, "to": args.to, "output": args.output},
+                             indent=2, sort_keys=True))
+        else:
+            _out(args, f"wrote {args.output}")
     return 0
 
 

@@ -429,6 +429,15 @@ def test_cli_export(checked, tmp_path):
     proc = subprocess.run(run + [ids["phantom-false"], "--to", "coq"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "refuted" in proc.stderr
+    # --json: one JSON document, the text in it or the file named
+    proc = subprocess.run(run + [ids["h2"], "--to", "smtlib", "--json"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 0 and doc["id"] == ids["h2"] and doc["to"] == "smtlib"
+    assert doc["output"] is None and doc["text"] == X.export(store, ids["h2"], "smtlib")
+    proc = subprocess.run(run + [ids["h2"], "--to", "coq", "-o", str(out), "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert json.loads(proc.stdout) == {"id": ids["h2"], "to": "coq", "output": str(out)}
 
 
 # --- SMT-LIB -----------------------------------------------------------------------------------
