@@ -349,6 +349,45 @@ def test_command_json_emit_and_plot(tmp_path, capsys):
         run_command(args)
 
 
+def test_exact_frontier_json_has_both_sides_and_gap_zero():
+    """DESIGN.md's frontier shape holds for an exact polygon too: gap 0, the region's
+    vertices as the inner side, and each facet as a proved outer bound (its certificate
+    found and replayed); the bounds are checked here against the vertices."""
+    doc = frontier("twins", "rDZ/rMZ", "s2", {"max_order": 2}).to_json()
+    assert doc["gap"] == 0
+    corners = [(F(x), F(y)) for x, y in doc["inner"]["hull"]]
+    assert set(corners) == {(F(1, 16), F(0)), (F(1, 4), F(0)), (F(1, 2), F(1))}
+    assert doc["outer"]["polygon"] == doc["inner"]["hull"]
+    bounds = doc["outer"]["bounds"]
+    assert [b["claim"] for b in bounds] == ["s2 >= 0", "s2 >= 4*(rDZ/rMZ) - 1",
+                                            "s2 <= (16*(rDZ/rMZ) - 1)/7"]
+    for b in bounds:
+        a, bb, h = F(b["a"]), F(b["b"]), F(b["h"])
+        values = [a * x + bb * y for x, y in corners]
+        assert all(v <= h for v in values) and values.count(h) == 2, b  # a side, exactly
+        assert b["trust"] == "certificate" and "replayed by the checker" in b["source"]
+    # --no-prove: nothing is certified, so nothing is listed as proved
+    unproved = frontier("twins", "rDZ/rMZ", "s2", {"max_order": 2}, prove=False).to_json()
+    assert unproved["outer"]["bounds"] == [] and unproved["gap"] == 0
+
+
+@pytest.mark.parametrize("a, b, h, listed", [
+    (1, 0, F(15, 8), False),    # x <= 15/8: the whole box inside, no edge on it
+    (8, 7, 15, False),          # only touches the corner (1, 1)
+    (1, 0, 1, True),            # x <= 1: an edge of the box
+    (0, -1, 0, True),           # y >= 0: an edge
+    (1, 1, 1, True),            # cuts the box
+    (-1, 0, -2, True),          # x >= 2: excludes all of it
+])
+def test_outer_bounds_are_those_that_cut_the_unit_box_or_are_its_edges(a, b, h, listed):
+    from prover.frontier import Bound
+    from prover.frontier.results import Frontier
+    bound = Bound(F(a), F(b), F(h), "claim", "z3", "solver")
+    fr = Frontier(model="twins", params={}, x="x", y="y", exact=False, shape="approximate",
+                  bounds=[bound])
+    assert bool(fr.to_json()["outer"]["bounds"]) is listed
+
+
 def test_frontier_lists_no_bound_the_others_imply():
     """informative() keeps the box and every slanted bound the rest does not imply; an
     independent LP (scipy) decides each implication."""

@@ -36,6 +36,8 @@ def frontier(model_name: str, x: str, y: str, params: dict | None = None, *,
         lf = "the region is a half-line or line (degenerate and unbounded)"
     if isinstance(lf, _LinearFractional):
         fr = _exact_frontier(inst, lf, ex, ey, x, y)
+        if prove:
+            _certify_facets(inst, fr, timeout or 10.0)
     else:
         fr = _approximate_frontier(inst, ex, ey, x, y, reason=lf, store=store, prove=prove,
                                    samples=samples, directions=directions,
@@ -44,6 +46,31 @@ def frontier(model_name: str, x: str, y: str, params: dict | None = None, *,
         fr.notes.insert(0, why_not)
     fr.seconds = time.perf_counter() - start
     return fr
+
+
+def _certify_facets(inst, fr: Frontier, timeout: float) -> None:
+    """Each facet of an exact frontier as a proved half-plane (``fr.bounds``, the JSON's
+    ``outer.bounds``): its claim's certificate found and replayed by the checker here (an
+    equality facet gives both sides). A facet with no certificate is left out, with a
+    note; the exact facets themselves are listed either way."""
+    from fractions import Fraction
+
+    from .results import Bound
+    from .text import inequality_text
+    from .theorem import NotProved, _prove_side
+
+    for f in fr.facets:
+        sides = [(f.a, f.b, f.h)] + ([(-f.a, -f.b, -f.h)] if f.equality else [])
+        for a, b, h in sides:
+            formula = inequality_text(a, b, h, fr.x, fr.y)
+            try:
+                source = _prove_side(inst, formula, timeout)
+            except NotProved as exc:
+                fr.notes.append(f"the facet {formula} is exact but has no certificate here "
+                                f"({exc}): left out of the proved bounds")
+                continue
+            fr.bounds.append(Bound(Fraction(a), Fraction(b), Fraction(h), formula, source,
+                                   "certificate"))
 
 
 def _from_theorem(model, inst, x: str, y: str, timeout: float):

@@ -169,15 +169,26 @@ class Frontier:
             "notes": self.notes,
             "seconds": round(self.seconds, 3),
         }
+        # DESIGN.md: outer.bounds lists only half-planes that cut the box [0,1]^2 or are
+        # its edges, and an exact frontier only bounds of trust certificate or kernel
+        bounds = [b for b in self.bounds if _cuts_or_edges_unit_box(b) and (
+            not self.exact or b.trust in ("certificate", "kernel"))]
+        listed = [{"a": _num(b.a), "b": _num(b.b), "h": _num(b.h), "claim": b.claim,
+                   "source": b.source, "trust": b.trust} for b in bounds]
         if self.theorem is not None or not self.exact:
             # a region theorem reports its proved sides and witnessed corners in the shape
             # of an approximate frontier, with gap 0
             out["inner"] = {"hull": [pt(p) for p in self.inner], "points": len(self.points),
                             "best": {k: [pt(p) for p in v] for k, v in self.best.items()}}
-            out["outer"] = {"bounds": [{"a": _num(b.a), "b": _num(b.b), "h": _num(b.h),
-                                        "claim": b.claim, "source": b.source,
-                                        "trust": b.trust} for b in self.bounds],
+            out["outer"] = {"bounds": listed,
                             "polygon": [pt(p) for p in self.outer] if self.outer else None}
+        else:
+            # exact: the region itself is both sides (its vertices; its facets, each
+            # proved by a certificate replayed here unless `--no-prove`), gap 0
+            corners = [pt(v.point) for v in self.vertices]
+            out["inner"] = {"hull": corners, "points": len(corners), "best": {}}
+            out["outer"] = {"bounds": listed, "polygon": None if self.rays else corners}
+            out["gap"] = 0
         if self.theorem is not None:
             out["theorem"] = self.theorem
             out["gap"] = 0
@@ -189,6 +200,14 @@ class Frontier:
                                       for c in self.pieces]
             out["gap"] = None if self.gap is None or math.isinf(self.gap) else round(self.gap, 6)
         return out
+
+
+def _cuts_or_edges_unit_box(b: Bound) -> bool:
+    """Whether the half-plane a·X + b·Y <= h excludes some point of [0,1]^2, or has an
+    edge of that box on its line."""
+    values = [b.a * x + b.b * y for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))]
+    top = max(values)
+    return top > b.h or (top == b.h and values.count(top) >= 2)
 
 
 def _num(v) -> str | float:
