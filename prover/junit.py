@@ -51,10 +51,26 @@ def _suite(name: str, cases: list[dict], seconds: float) -> ET.Element:
 
 
 def _write(root: ET.Element, path: str) -> None:
+    """Write the report to ``path``: a regular file (or a new one) is replaced atomically
+    (a temporary file beside it, renamed over it); a symlink is written through, to the
+    file it names; anything else that is there — a terminal, a pipe, /dev/stdout — is
+    written to as it is, never replaced (replacing /dev/stdout as root would destroy it)."""
+    import stat
+
     ET.indent(root)
     data = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-    target = Path(path)
+    target = Path(os.path.realpath(path))      # through symlinks, to what they name
     try:
+        try:
+            mode = os.stat(target).st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "is a directory")
+        if mode is not None and not stat.S_ISREG(mode):
+            with open(target, "wb") as fh:      # a device, FIFO or socket: write, never replace
+                fh.write(data)
+            return
         if target.parent and not target.parent.is_dir():
             target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=".junit-")

@@ -54,3 +54,36 @@ def test_verify_junit(tmp_path, capsys):
     assert root.get("errors") == "1" and cases["store"].find("error").get("message") == \
         "nothing to verify"
     capsys.readouterr()
+
+
+def test_junit_writes_through_links_and_never_replaces_a_device_or_pipe(tmp_path):
+    """`--junit /dev/stdout` (or a symlink, or a FIFO) is written to, never renamed over:
+    as root, replacing /dev/stdout with a regular file would break the machine."""
+    import os
+    import stat
+    import threading
+
+    from prover.junit import write_check
+
+    real = tmp_path / "real.xml"
+    real.write_text("old")
+    link = tmp_path / "link.xml"
+    link.symlink_to(real)
+    write_check(str(link), [], [])
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text().startswith("<?xml") and "prover check" in real.read_text()
+
+    null = tmp_path / "null.xml"
+    null.symlink_to("/dev/null")
+    write_check(str(null), [], [])
+    assert null.is_symlink() and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+    fifo = tmp_path / "fifo.xml"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    write_check(str(fifo), [], [])
+    reader.join(10)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)             # still the FIFO
+    assert got and got[0].startswith(b"<?xml")
