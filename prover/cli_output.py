@@ -49,11 +49,18 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
 
 
 def _age(created: str) -> str:
+    """'3d', '5h', ... since ``created``; '?' for anything that is not an ISO time with
+    its offset (``created`` is cosmetic, and a stranger's store may hold anything)."""
     try:
         then = datetime.fromisoformat(created)
     except (TypeError, ValueError):
         return "?"
-    secs = (datetime.now(timezone.utc) - then).total_seconds()
+    if then.tzinfo is None or then.utcoffset() is None:
+        return "?"                  # no offset: the age cannot be told
+    try:
+        secs = (datetime.now(timezone.utc) - then).total_seconds()
+    except (OverflowError, ValueError):
+        return "?"
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if secs >= size:
             return f"{int(secs // size)}{unit}"

@@ -154,6 +154,28 @@ def test_list_reports_an_unreadable_certificate_and_goes_on(checked, tmp_path, c
     assert "warning: unreadable certificate" in err and "broken.json" in err
 
 
+@pytest.mark.parametrize("created", ["2020-01-01T00:00:00", "9999-12-31T23:59:59-12:00",
+                                     "0001-01-01T00:00:00+14:00", "yesterday"])
+def test_list_survives_any_created_value(checked, tmp_path, capsys, created):
+    """`created` is cosmetic: a value without an offset (or at the ends of time) gives age
+    '?' on its row, and every other row is still listed."""
+    import shutil
+    store = tmp_path / "store"
+    shutil.copytree(checked["store"], store)
+    path = store / "c" / "valid.json"
+    doc = json.loads(path.read_text())
+    doc["created"] = created
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    code, out, err = run(capsys, "list", "--store", str(store))
+    assert code == 0 and "Traceback" not in err
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[2:]}
+    assert set(rows) == set(CONJECTURES)
+    if created in ("2020-01-01T00:00:00", "yesterday"):     # no offset, or no time at all
+        assert rows["c/valid"][-1] == "?"
+    code, out, _ = run(capsys, "list", "--json", "--store", str(store))
+    assert code == 0 and len(json.loads(out)["certificates"]) == 3
+
+
 # --- show ---------------------------------------------------------------------------------
 
 def test_show_unknown_id_exits_2_and_suggests_the_nearest(checked, capsys):
