@@ -164,8 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 _UNSAFE = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f,
                                     *range(0x80, 0xa0)]}
-# bidirectional overrides and isolates reorder what a terminal shows
-_UNSAFE.update({c: f"\\u{c:04x}" for c in [*range(0x202a, 0x202f), *range(0x2066, 0x206a)]})
+# bidirectional overrides and isolates reorder what a terminal shows; lone surrogates
+# (a JSON "\\ud800", a file name that is not UTF-8) cannot be encoded at all
+_UNSAFE.update({c: f"\\u{c:04x}" for c in [*range(0x202a, 0x202f), *range(0x2066, 0x206a),
+                                           *range(0xd800, 0xe000)]})
 
 
 def terminal_safe(text: str) -> str:

@@ -269,7 +269,7 @@ def cmd_export(args) -> int:
         sys.stdout.write(text)
     else:
         try:
-            with open(args.output, "w", encoding="utf-8") as fh:
+            with open(args.output, "w", encoding="utf-8", errors="backslashreplace") as fh:
                 fh.write(text)
         except OSError as exc:
             _err(f"error: cannot write {args.output}: {exc.strerror or exc}; "

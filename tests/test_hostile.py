@@ -527,3 +527,32 @@ def test_certificate_numbers_past_the_digit_limit_are_refused_cleanly():
     assert str_to_fraction("-" + "7" * 4300) == -int("7" * 4300)
     with pytest.raises(ValueError, match="more than 4300 digits"):
         str_to_fraction("1/" + "9" * 4301)
+
+
+def test_lone_surrogates_and_undecodable_names_are_shown_escaped(tmp_path):
+    """A certificate whose JSON holds a lone surrogate ("\\ud800", valid JSON) and a store
+    file whose name is not UTF-8: show, export and site write them as escapes; nothing
+    crashes, and the site is complete."""
+    (tmp_path / "conjectures").mkdir()
+    (tmp_path / "conjectures/ok.toml").write_text('model = "twins"\nclaim = "h2 <= 2*rDZ"\n')
+    store = tmp_path / "certificates"
+    proc = run("check", str(tmp_path / "conjectures"), "--store", str(store))
+    assert proc.returncode == 0, proc.stderr
+    path = store / "ok.json"
+    text = path.read_text()
+    doc = json.loads(text)
+    path.write_text(text.replace(json.dumps(doc["title"]), '"a \\ud800 title"'))
+    assert json.loads(path.read_text())["title"] == "a \ud800 title"
+    if sys.platform.startswith("linux"):
+        os.link(path, os.fsencode(store) + b"/bad\xff.json")
+    proc = run("show", "ok", "--store", str(store))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    assert "ok — a \\ud800 title" in proc.stdout
+    out = tmp_path / "ok.smt2"
+    proc = run("export", "ok", "--to", "smtlib", "-o", str(out), "--store", str(store))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    proc = run("site", "-o", str(tmp_path / "site"), "--no-plots", "--store", str(store))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    page = (tmp_path / "site/cert/ok.html").read_text(encoding="utf-8")
+    assert "a \\ud800 title" in page
+    assert (tmp_path / "site/index.html").is_file()

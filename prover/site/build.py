@@ -54,13 +54,16 @@ def _raw_text(store: Store, cert_id: str, doc) -> bytes:
             return store.path_for(cert_id).read_bytes()
         except OSError:
             pass
-    return dumps(doc.to_json()).encode("utf-8")
+    # a lone surrogate becomes \udXXX: in JSON text, the same string
+    return dumps(doc.to_json()).encode("utf-8", "backslashreplace")
 
 
 def _write(path: Path, text: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(text, str):
-        path.write_text(text, encoding="utf-8")
+        # a lone surrogate (from a stranger's JSON or a file name that is not UTF-8) is
+        # written as its escape, \udXXX, rather than failing the whole site
+        path.write_text(text, encoding="utf-8", errors="backslashreplace")
     else:
         path.write_bytes(text)
 
