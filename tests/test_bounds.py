@@ -324,6 +324,36 @@ def test_csv_errors_name_file_row_and_column(tmp_path, capsys):
     assert code == 2 and err.startswith(f"error: {table}:2: 1 cells but the header has 2")
 
 
+def test_table_that_is_not_a_regular_file_or_too_wide_is_refused_at_once(tmp_path, capsys,
+                                                                          monkeypatch):
+    import io
+    import os
+    import sys
+    import time
+    fifo = tmp_path / "in.csv"
+    os.mkfifo(fifo)                     # nobody writes to it: reading it would hang
+    started = time.monotonic()
+    code, _, err = run(capsys, "bounds", "twins", "h2", "--input", str(fifo))
+    assert code == 2 and time.monotonic() - started < 5
+    assert err.startswith(f"error: {fifo}: is a FIFO (named pipe)")
+    assert "'-' to read standard input" in err
+    wide = tmp_path / "wide.csv"
+    wide.write_text("rMZ," + ",".join(f"x{k}" for k in range(100_000)) + "\n")
+    started = time.monotonic()
+    code, _, err = run(capsys, "bounds", "twins", "h2", "--input", str(wide))
+    assert code == 2 and time.monotonic() - started < 5
+    assert err.startswith(f"error: {wide}:1: 100001 columns: a table has at most 256")
+    twice = tmp_path / "twice.csv"
+    twice.write_text("rMZ,rDZ,rMZ\n0.6,0.3,0.6\n")
+    code, _, err = run(capsys, "bounds", "twins", "h2", "--input", str(twice))
+    assert code == 2 and err.startswith(f"error: {twice}:1:3: column 'rMZ' appears twice")
+    # '-': standard input
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"rMZ,rDZ\n0.62,0.25\n")))
+    code, out, _ = run(capsys, "bounds", "twins", "h2", "--input", "-", "--csv", "--no-prove",
+                       "--no-realize")
+    assert code == 0 and out.splitlines()[1] == "0.62,0.25,0.38,0.49905511811,true"
+
+
 # --- the exact LP against floats on random problems ----------------------------------------
 
 def test_random_queries_match_the_reference_lp():

@@ -106,16 +106,36 @@ def _progress(done: int, total: int) -> None:
     stream.flush()
 
 
+MAX_TABLE_BYTES = 50_000_000
+MAX_COLUMNS = 256       # a model has a few dozen statistics; a wider header is no table
+
+
 def _read_table(path: str, given_keys: set[str]) -> tuple[list[str], list[tuple[int, dict]]]:
+    """The header and the rows of an --input table: a regular file (a FIFO or device is
+    refused, so it cannot hang the command), or '-' for standard input."""
+    from ..limits import FileRefused, read_regular_file
+
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            text = fh.read(50_000_001)
+        if path == "-":
+            raw = sys.stdin.buffer.read(MAX_TABLE_BYTES + 1)
+        else:
+            raw = read_regular_file(path, MAX_TABLE_BYTES)
+    except FileNotFoundError:
+        raise InputError("cannot read: no such file", path=path) from None
+    except FileRefused as exc:
+        reason = exc.reason + (" (tables are at most 50 MB)"
+                               if exc.reason.startswith("file is") else "")
+        raise InputError(reason + (f"; {exc.fix}" if exc.fix else "")
+                         + "; pass a regular file, or '-' to read standard input",
+                         path=path) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    if len(raw) > MAX_TABLE_BYTES:
+        raise InputError("table larger than 50 MB", path=path)
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text; save the table as UTF-8 CSV", path=path) from None
-    if len(text) > 50_000_000:
-        raise InputError("table larger than 50 MB", path=path)
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
@@ -125,11 +145,15 @@ def _read_table(path: str, given_keys: set[str]) -> tuple[list[str], list[tuple[
     except csv.Error as exc:
         raise InputError(f"malformed CSV: {exc}", path=path, line=1) from None
     header = [h.strip() for h in header]
+    if len(header) > MAX_COLUMNS:
+        raise InputError(f"{len(header)} columns: a table has at most {MAX_COLUMNS} (one per "
+                         "given statistic)", path=path, line=1)
+    first: dict[str, int] = {}
     for col, name in enumerate(header, 1):
         if not name:
             raise InputError("empty column name; the header names statistics, e.g. rMZ",
                              path=path, line=1, column=col)
-        if header.index(name) != col - 1:
+        if first.setdefault(name, col) != col:
             raise InputError(f"column '{name}' appears twice", path=path, line=1, column=col)
         if name in given_keys:
             raise InputError(f"column '{name}' is also given with --given; give it once",
