@@ -146,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an observed statistic, e.g. rMZ=0.62 or rDZ=0.25±0.02 (repeatable)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="a model parameter, e.g. max_order=1 (repeatable)")
-    p.add_argument("--input", metavar="FILE.csv", help="a table of givens, one query per row")
+    p.add_argument("--input", metavar="FILE.csv",
+                   help="a table of givens, one query per row ('-': standard input)")
     p.add_argument("--csv", action="store_true", help="CSV output")
     p.add_argument("--no-prove", action="store_true",
                    help="skip the certificates of the ends (faster for big tables)")

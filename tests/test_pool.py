@@ -49,6 +49,20 @@ def test_a_crashed_worker_is_an_error_and_is_replaced():
     assert status == "ok" and after != before and not _alive(before)
 
 
+def _abort_loudly():
+    os.write(2, b"Fatal failure within a solver's native code\n")
+    os.abort()
+
+
+def test_what_a_dying_solver_prints_does_not_reach_the_terminal(capfd):
+    """A solver child's standard error goes nowhere: cvc5 aborting printed its internal
+    'Fatal failure within ...' straight to the user's terminal. The outcome says why."""
+    pool.shutdown()                 # a fresh child, forked with the captured stderr
+    status, message = solvers.run_isolated(_abort_loudly, (), 10)
+    assert (status, message) == ("error", "process died (exit code -6)")
+    assert "Fatal failure" not in capfd.readouterr().err
+
+
 def test_an_exception_is_reported_and_the_worker_kept():
     status, before = solvers.run_isolated(os.getpid, (), 10)
     assert solvers.run_isolated(int, ("x",), 10) == (

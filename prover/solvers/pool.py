@@ -76,12 +76,30 @@ def _cap_memory() -> None:
         pass
 
 
+def _quiet_stderr() -> None:
+    """Point this worker's standard error at /dev/null: what a solver's native code prints
+    as it aborts (cvc5's 'Fatal failure within ...') would otherwise reach the user's
+    terminal raw. The call's outcome still says what happened ('process died (exit code
+    -6)'), and its record keeps that."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.dup2(null, 2)
+    except OSError:
+        pass
+    finally:
+        os.close(null)
+
+
 def _serve(conn, parent: int, first=None) -> None:
     """A worker's loop: run each task received, send back its outcome, until closed.
     ``first``: a task inherited through the fork (one that cannot be pickled)."""
     die_with_parent(parent)
     keep_freed_memory()
     _cap_memory()
+    _quiet_stderr()
     while True:
         if first is None:
             try:
