@@ -24,6 +24,10 @@ from .poly import MAX_NUMBER_TEXT_DIGITS
 MAX_CONJECTURE_BYTES = 1 << 20          # 1 MiB per conjecture file
 MAX_CERTIFICATE_BYTES = 64 << 20        # 64 MiB per certificate file
 MAX_JSON_DEPTH = 64                     # arrays/objects nested in a certificate (bundled: 9)
+# JSON values in one certificate, counted before it is parsed as its commas, objects and
+# arrays (an over-count): a 60 MB file of 20 million empty objects took 3 GB to parse.
+# The bundled certificates hold at most 4,106.
+MAX_JSON_VALUES = 1_000_000
 
 # --- expressions (prover/expr.py) -------------------------------------------------------
 MAX_EXPRESSION_LENGTH = 10_000          # characters of one claim or assumption

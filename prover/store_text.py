@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .errors import InputError
-from .limits import MAX_JSON_DEPTH
+from .limits import MAX_JSON_DEPTH, MAX_JSON_VALUES
 from .poly import _FRACTION, str_to_fraction
 from .store_ids import validate_id
 
@@ -187,9 +187,15 @@ def _parse_entry(cert_id: str, content: bytes | str) -> dict:
             content = content.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _Unreadable(f"not valid UTF-8: byte {exc.start}: {exc.reason}") from None
+    values = content.count(",") + content.count("{") + content.count("[") + 1
+    if values > MAX_JSON_VALUES:
+        raise _Unreadable(f"holds more than {MAX_JSON_VALUES:,} JSON values ({values:,} "
+                          "commas, objects and arrays; a certificate needs far fewer)")
     try:
         doc = json.loads(content, parse_constant=_reject_constant,
                          object_pairs_hook=_reject_duplicates)
+    except MemoryError:
+        raise _Unreadable("too large to parse in the memory allowed") from None
     except json.JSONDecodeError as exc:
         raise _Unreadable(f"not valid JSON: {exc.msg} at line {exc.lineno}"
                           f" column {exc.colno}") from None

@@ -347,6 +347,8 @@ def bad_store(tmp_path_factory):
     put("invalid", '{"id": "invalid", ')
     put("not-utf8", b'{"id": "not-utf8", "title": "\xff"}')
     put("nan", '{"id": "nan", "x": NaN}')
+    # 2 MB, but a million values: parsed, 60 MB of these took 3 GB
+    put("many-values", '{"id": "many-values", "x": [' + "{}," * 1_000_000 + '{}]}')
     with open(store / "huge.json", "wb") as fh:          # 65 MiB, sparse
         fh.truncate(65 << 20)
     if POSIX:
@@ -377,6 +379,8 @@ MALFORMED = {
     "invalid": "not valid JSON",
     "not-utf8": "not valid UTF-8",
     "nan": "not valid JSON: NaN is not allowed",
+    "many-values": "holds more than 1,000,000 JSON values (2,000,005 commas, objects and "
+                   "arrays; a certificate needs far fewer)",
     "huge": "file is 68157440 bytes; the limit is 67108864 (certificates are at most 64 MiB)",
 }
 if POSIX:
