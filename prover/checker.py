@@ -143,7 +143,7 @@ def check_case(atoms: list[Atom], cert: dict) -> None:
         raise CertificateError("the constant must be nonnegative")
     if not (total + Poly.const(c)).is_zero():
         raise CertificateError("the identity does not hold: the combination is "
-                               f"{total} instead of {-c}")
+                               f"{_shown(total)} instead of {_shown(Poly.const(-c))}")
     if c == 0 and not strict_used:
         raise CertificateError("no strict inequality and no positive constant: "
                                "the identity proves nothing")
@@ -195,6 +195,16 @@ def parse_gram(gram) -> tuple[list[Poly], list[list[Fraction]]]:
     if any(g[i][j] != g[j][i] for i in range(n) for j in range(i)):
         raise CertificateError("the Gram matrix is not symmetric")
     return basis, g
+
+
+def _shown(p: Poly, limit: int = 300) -> str:
+    """A polynomial for a message: at most ``limit`` characters, and never an error (a
+    coefficient past Python's 4,300-digit int-to-text limit cannot be printed)."""
+    try:
+        text = str(p)
+    except ValueError:
+        return f"a polynomial of {len(p.terms)} term(s) whose coefficients are too long to print"
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def square_term(atoms: list[Atom], ineq: list[int], item) -> Poly:

@@ -144,3 +144,21 @@ def test_splits_are_bounded():
         node = {"split": {"poly": x.to_json(), "nonneg": node, "nonpos": leaf}}
     with pytest.raises(CertificateError, match="deeper"):
         check_case(atoms, node)
+
+
+def test_a_wrong_identity_with_a_huge_multiplier_is_rejected_not_crashed():
+    """A multiplier within the 4,300-digit limit makes products past it: the message must
+    still be the checker's ('the identity does not hold'), not Python's int-to-text error
+    (verify then called the certificate malformed instead of failed)."""
+    from prover.checker import CertificateError, check_case
+    from prover.poly import Atom, Poly
+
+    x = Poly.var("x")
+    atoms = [Atom((x * x).scale(77), ">="), Atom(Poly.const(-1) + x, ">=")]
+    cert = {"products": [{"atoms": [0, 1], "multiplier": "9" * 4300}], "constant": "1"}
+    with pytest.raises(CertificateError) as info:
+        check_case(atoms, cert)
+    message = str(info.value)
+    assert message.startswith("the identity does not hold: the combination is a polynomial "
+                              "of 2 term(s) whose coefficients are too long to print")
+    assert len(message) < 400
