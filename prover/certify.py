@@ -17,9 +17,10 @@ from __future__ import annotations
 import itertools
 import time
 
-from .checker import CertificateError, cases_of, check_case, description, evidence_kind
+from .checker import CertificateError, cases_of, check_case, evidence_kind
 from .models.base import Atom
 from .poly import Poly, fraction_text, monomials_up_to
+from .record import checker_description as description
 
 MAX_PRODUCTS = 4000
 MAX_LP_COLUMNS = 20_000  # multipliers of one LP (products and equality monomials)

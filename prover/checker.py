@@ -197,9 +197,7 @@ def parse_gram(gram) -> tuple[list[Poly], list[list[Fraction]]]:
     return basis, g
 
 
-def _shown(p: Poly, limit: int = 300) -> str:
-    """A polynomial for a message: at most ``limit`` characters, and never an error (a
-    coefficient past Python's 4,300-digit int-to-text limit cannot be printed)."""
+def _shown(p: Poly, limit: int = 300) -> str:      # for a message; never fails to print
     try:
         text = str(p)
     except ValueError:
@@ -223,14 +221,6 @@ def square_term(atoms: list[Atom], ineq: list[int], item) -> Poly:
     for i in idx:
         form = form * atoms[i].poly
     return form
-
-
-def description(kind: str) -> str:
-    """What checks a certificate of ``kind`` ('farkas', 'polya', 'sos'): the record's
-    ``proof.checker``, written by the search and re-derived by ``prover verify``."""
-    if kind == "sos":
-        return "prover.checker (exact rational arithmetic, exact LDL^T PSD check, no solver)"
-    return "prover.checker (exact rational arithmetic, no solver)"
 
 
 def evidence_kind(proof: dict) -> str:

@@ -33,8 +33,9 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .checker import CertificateError, check_case, description
+from .checker import CertificateError, check_case
 from .poly import Atom, Poly
+from .record import checker_description
 
 
 class Forms:
@@ -413,5 +414,5 @@ def search(problem, f: Forms, case_search=None) -> tuple[dict | None, str]:
         if cert is None:
             return None, f"case {n} of {len(cases)}: {why}"
         certs.append(cert)
-    return {"kind": "sos", "cases": certs, "checker": description("sos"),
+    return {"kind": "sos", "cases": certs, "checker": checker_description("sos"),
             "family": "concrete"}, ""

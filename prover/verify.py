@@ -356,7 +356,7 @@ def _proof_fields_mismatch(proof, trust: str) -> str | None:
     """The proof's descriptive fields, re-derived from what it is: ``checker`` names the
     checker of its kind (none for solvers' answers), and the ``unsat`` answers of an
     smt proof are distinct known solvers, two or more exactly when trust is 'solvers'."""
-    from .checker import description
+    from .record import checker_description as description
     from .solvers import BACKENDS
 
     kind = proof.kind.value
