@@ -40,7 +40,8 @@ class InputError(ProverError, ValueError):
     def __str__(self) -> str:
         where = ""
         if self.path:
-            where = self.path
+            # a file name may hold a newline: written as an escape, it cannot fake a line
+            where = str(self.path).replace("\n", "\\n").replace("\r", "\\r")
             if self.line is not None:
                 where += f":{self.line}"
                 if self.column is not None:

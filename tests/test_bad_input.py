@@ -178,3 +178,14 @@ def test_missing_path(tmp_path, capsys):
                        "--store", str(tmp_path / "store"))
     assert code == 2
     assert err.strip() == f"error: {tmp_path / 'nowhere.toml'}: no such file or directory"
+
+
+def test_a_newline_in_a_file_name_cannot_fake_an_error_line(tmp_path, capsys):
+    from prover.cli import main
+    bad = tmp_path / "x.toml\nerror: all good.toml"
+    bad.write_text('model = "twins"\nclaim = "h2 <=> 1"\n')
+    code = main(["check", str(bad), "--store", str(tmp_path / "s")])
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "x.toml\\nerror: all good.toml:" in lines[0], err
