@@ -217,6 +217,29 @@ def _kind(value) -> str:
             list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
 
 
+def _deepest_bracket(text: str, limit: int = 100) -> tuple[int, int]:
+    """(line, column) of the first '[' or '{' opened ``limit`` deep (outside strings, as
+    far as a plain scan tells), else of the deepest one: where a too-deep nest is."""
+    depth, best, where, line, col, quote = 0, -1, (1, 1), 1, 0, None
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+        elif quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth > best:
+                best, where = depth, (line, col)
+            if depth >= limit:
+                return line, col
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return where
+
+
 def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conjecture:
     """Read and validate one conjecture file; raise InputError (with file, line and
     column where they apply) for anything unacceptable."""
@@ -266,7 +289,9 @@ def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Conj
         fail(f"malformed TOML: {msg}" + (" at the end of the file" if m2 else ""),
              len(text.splitlines()) or 1)
     except RecursionError:
-        fail("malformed TOML: arrays or tables nested too deeply")
+        line, column = _deepest_bracket(text)
+        fail("malformed TOML: arrays or inline tables nested too deeply (a conjecture needs "
+             "at most one level: assume = [\"...\", \"...\"])", line, column)
     loc = _Locator(text)
 
     for key in data:

@@ -113,6 +113,11 @@ def test_deeply_nested_toml_is_an_input_error_not_a_recursion_error(tmp_path):
     err = load_error(tmp_path, 'model = "twins"\nclaim = "h2 <= 1"\nx = '
                      + "[" * 5000 + "1" + "]" * 5000 + "\n")
     assert "nested too deeply" in err.message
+    # located: the 100th bracket of line 3 (after 'x = ')
+    assert (err.line, err.column) == (3, len("x = ") + 100)
+    err = load_error(tmp_path, 'model = "twins"\nclaim = "h2 [ 1"\nassume = ["[" , '
+                     + "{a = " * 3000 + "1" + "}" * 3000 + "]\n")
+    assert "nested too deeply" in err.message and err.line == 3    # brackets in strings skipped
 
 
 def test_non_utf8_file_points_at_the_bad_byte(tmp_path):
