@@ -1,6 +1,9 @@
 """Test selection. The README's test command runs ``-m "not slow"``: everything but the
-few tests that compile Coq proofs, start a dask cluster or a browser, or check a batch
-through subprocesses. ``.ci/run`` runs those too (``-m slow``), so CI covers every test.
+few tests that compile large Coq batches (the bundled store's, the export suite's), start
+a dask cluster or a browser, or check a batch through subprocesses. Kernel tests are in
+it: Coq compiles the claim-as-written proofs of a Farkas, a Pólya and two
+sum-of-squares certificates (about 4 s). ``.ci/run`` runs the rest too (``-m slow``), so
+CI covers every test.
 
 A test is slow when it uses one of its file's slow fixtures or is named below; the rule
 lives here, in one place, rather than as scattered decorators."""
@@ -22,10 +25,7 @@ SLOW_FIXTURES = {
 }
 SLOW_TESTS = {
     "test_bundled.py": {"test_committed_kernel_proofs_compile"},      # verify --kernel
-    "test_sos.py": {"test_sos_certificate_compiles_in_coq"},
-    "test_sos_general.py": {"test_kernel_check_compiles_the_sos_proof_of_the_claim_as_written"},
     "test_frontier.py": {"test_emitted_conjectures_check_as_expected"},
-    "test_coq_terms.py": {"test_the_texts_compile"},
     "test_site.py": {"test_browser_loads_index_with_every_row",        # chromium
                      "test_browser_applies_filter_from_url_hash",
                      "test_browser_applies_filter_from_query_and_search",
