@@ -141,18 +141,16 @@ def cmd_verify(args) -> int:
         ids = args.shard.select(every, key=str)
         shard = args.shard.summary(len(ids), len(every), "certificates")
     # an empty share of a store that has certificates is no failure
+    reports = []
     if ids or not every:
+        import contextlib
         if args.scheduler:
             from .distributed_run import Cluster
-            with Cluster(args.scheduler) as cluster:
-                reports = verify_store(_store(args), ids, timeout=args.timeout,
-                                       kernel=args.kernel, jobs=args.jobs,
-                                       memory=args.memory, cluster=cluster)
-        else:
+        with Cluster(args.scheduler) if args.scheduler else contextlib.nullcontext() \
+                as cluster:
             reports = verify_store(_store(args), ids, timeout=args.timeout,
-                                   kernel=args.kernel, jobs=args.jobs, memory=args.memory)
-    else:
-        reports = []
+                                   kernel=args.kernel, jobs=args.jobs, memory=args.memory,
+                                   cluster=cluster)
     if not reports and not every:
         # nothing verified is not a pass: a CI job pointed at a wrong or empty store
         # must fail, not report success

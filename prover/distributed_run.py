@@ -137,15 +137,13 @@ def shippable_source(store, source: str) -> tuple[bytes, str] | None:
     '..' or is absolute): such a certificate is verified here, with the local messages."""
     from .conjecture import MAX_FILE_BYTES
     from .limits import read_regular_file
-    from .store import source_candidates
+    from .store import source_path
 
     parts = PurePosixPath(source).parts
     if not parts or PurePosixPath(source).is_absolute() or ".." in parts or "\\" in source:
         return None
     try:
-        candidates = source_candidates(store, source)
-        path = next((p for p in candidates if os.path.isfile(p)), candidates[0])
-        return read_regular_file(path, MAX_FILE_BYTES), source
+        return read_regular_file(source_path(store, source), MAX_FILE_BYTES), source
     except Exception:       # verified here: load names the problem as it always does
         return None
 
@@ -403,7 +401,7 @@ class Cluster:
         shipped (see ``shippable_source``) is verified here, in a pipeline worker."""
         from .check import DEFAULT_TIMEOUT
         from .pipeline import hard_limit
-        from .verify import verify_many as verify_here
+        from .verify import Report, verify_many as verify_here
 
         seconds = hard_limit(float(timeout or DEFAULT_TIMEOUT))
         reports: list = [None] * len(docs)
@@ -422,7 +420,6 @@ class Cluster:
         here = verify_here(store, [docs[k] for k in local], timeout, kernel, jobs, memory)
         for k, report in zip(local, here):
             reports[k] = report
-        from .verify import Report
         for index, result, exc in self._in_order(futures):
             k = where[index]
             if exc is not None:

@@ -23,6 +23,7 @@ text in, ``BadEntry``), ``store_base`` (the ``Store`` interface and its record r
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -38,6 +39,7 @@ from .store_text import (BadEntry, _Unreadable, _doc_id, _document, _parse_entry
 __all__ = [
     "ID_PATTERN", "MAX_ID_LENGTH", "validate_id", "dumps", "BadEntry", "Store",
     "DirectoryStore", "MemoryStore", "fraction_to_str", "str_to_fraction", "source_candidates",
+    "source_path",
     "certificate_problem", "case_collisions", "read_number",
 ]
 
@@ -111,3 +113,10 @@ def source_candidates(store: Store, source: str) -> list[Path]:
     if root is not None and not Path(source).is_absolute():
         out.append(Path(root).resolve().parent / source)
     return out
+
+
+def source_path(store: Store | None, source: str) -> Path:
+    """The file a certificate's ``source`` is verified against: the first of
+    ``source_candidates`` that is a file, else the first (loading it names the problem)."""
+    candidates = source_candidates(store, source)
+    return next((p for p in candidates if os.path.isfile(p)), candidates[0])

@@ -197,9 +197,8 @@ def _verify(rec, timeout: float | None, kernel: bool = False, store=None) -> Rep
     from .encode import encode
 
     cid, source = rec.id, rec.source
-    from .store import source_candidates
-    candidates = source_candidates(store, source) if store is not None else [source]
-    path = next((p for p in candidates if os.path.isfile(p)), candidates[0])
+    from .store import source_path
+    path = source_path(store, source)
     try:
         conj = load(path)
     except InputError as exc:

@@ -225,6 +225,18 @@ def _refuted_to_unknown(doc):
     doc["reason"] = "edited"
 
 
+def _edited_copy(fresh: Path, tmp_path: Path, cid: str, edit) -> Path:
+    """A copy of the fresh tree in which certificate ``cid`` has had ``edit`` applied and
+    was re-serialised canonically, as a hand edit would leave it; the copy's root."""
+    work = tmp_path / "repo"
+    shutil.copytree(fresh, work)
+    path = work / "certificates" / f"{cid}.json"
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+    return work
+
+
 # (certificate, what is edited, edit, a word the failure must name)
 MATRIX = [
     ("t/farkas", "claim", _set("claim", "h2 <= rDZ"), "'claim'"),
@@ -282,14 +294,8 @@ MATRIX = [
                          ids=[f"{c}:{w}" for c, w, _, _ in MATRIX])
 def test_one_tampered_field_fails_verify(fresh, tmp_path, monkeypatch, capsys,
                                          cid, what, edit, named):
-    work = tmp_path / "repo"
-    shutil.copytree(fresh, work)
-    path = work / "certificates" / f"{cid}.json"
-    doc = json.loads(path.read_text())
-    before = copy.deepcopy(doc)
-    edit(doc)
-    assert doc != before, f"the edit of {what} changed nothing"
-    path.write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+    work = _edited_copy(fresh, tmp_path, cid, edit)
+    assert _load(work, cid) != _load(fresh, cid), f"the edit of {what} changed nothing"
     code, out = _verify(work, monkeypatch, capsys)
     assert code == 1, out
     line = next(line for line in out.splitlines() if line.startswith(cid + " "))
@@ -304,12 +310,7 @@ def test_one_tampered_field_fails_verify(fresh, tmp_path, monkeypatch, capsys,
 def test_solver_answers_alone_reverify(fresh, tmp_path, monkeypatch, capsys):
     """The smt edits above fail for what they changed: the same proof with one solver's
     answer and trust 'solver' is re-solved and passes."""
-    work = tmp_path / "repo"
-    shutil.copytree(fresh, work)
-    path = work / "certificates" / "t/farkas.json"
-    doc = json.loads(path.read_text())
-    _smt(["z3"], "solver")(doc)
-    path.write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+    work = _edited_copy(fresh, tmp_path, "t/farkas", _smt(["z3"], "solver"))
     code, out = _verify(work, monkeypatch, capsys)
     assert code == 0, out
     line = next(line for line in out.splitlines() if line.startswith("t/farkas "))
@@ -324,12 +325,7 @@ def test_solver_answers_that_cannot_be_rechecked_do_not_pass(fresh, tmp_path, mo
     """With no solver to re-solve it, a proof resting on solvers' answers is 'unchecked':
     not a pass, so verify exits 1 (DESIGN.md: 0 only when all pass) and JUnit fails it."""
     from prover import solvers
-    work = tmp_path / "repo"
-    shutil.copytree(fresh, work)
-    path = work / "certificates" / "t/farkas.json"
-    doc = json.loads(path.read_text())
-    _smt(["z3"], "solver")(doc)
-    path.write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+    work = _edited_copy(fresh, tmp_path, "t/farkas", _smt(["z3"], "solver"))
     monkeypatch.setattr(solvers, "available", lambda name: False)   # inherited by workers
     monkeypatch.chdir(work)
     capsys.readouterr()
@@ -360,12 +356,7 @@ def test_verify_prints_one_plain_line_per_certificate(fresh, tmp_path, monkeypat
 @pytest.mark.parametrize("key,value", [("title", "A new title"),
                                        ("created", "2030-01-01T00:00:00+00:00")])
 def test_cosmetic_fields_may_change(fresh, tmp_path, monkeypatch, capsys, key, value):
-    work = tmp_path / "repo"
-    shutil.copytree(fresh, work)
-    path = work / "certificates" / "t/farkas.json"
-    doc = json.loads(path.read_text())
-    doc[key] = value
-    path.write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+    work = _edited_copy(fresh, tmp_path, "t/farkas", _set(key, value))
     code, out = _verify(work, monkeypatch, capsys)
     assert code == 0, out
 
