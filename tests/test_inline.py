@@ -1,10 +1,12 @@
 """In-process solver calls (prover/solvers/__init__.py, INLINE): a pipeline worker runs Z3
-on linear problems and the linear certificate LP itself, every other call in a pooled
-child; a slow in-process call moves to the pool, a check that overruns its timeout is
-interrupted, and the answers are the ones the pool gives."""
+on linear problems, the first slice of a race's Z3 call on a nonlinear one, and the
+linear certificate LP itself, every other call in a pooled child; a slow in-process call
+moves to the pool, a check that overruns its timeout is interrupted, and the answers are
+the ones the pool gives."""
 
 from __future__ import annotations
 
+import os
 import threading
 from fractions import Fraction
 import time
@@ -23,6 +25,14 @@ LINEAR_UNSAT = ("(set-logic QF_LRA)\n(declare-fun x () Real)\n(assert (> x 1))\n
                 "(assert (< x 0))\n(check-sat)\n")
 NONLINEAR_UNSAT = ("(set-logic QF_NRA)\n(declare-fun x () Real)\n(assert (< (* x x) 0))\n"
                    "(check-sat)\n")
+NONLINEAR_SAT = ("(set-logic QF_NRA)\n(declare-fun x () Real)\n(declare-fun y () Real)\n"
+                 "(assert (= (* x y) 6.0))\n(assert (> x 1.0))\n(assert (> y x))\n"
+                 "(assert (= (* x x) 2.0))\n(check-sat)\n")
+# Z3 5.4 does not settle this within seconds (it answers unknown at its timeout)
+NONLINEAR_HARD = ("(set-logic QF_NRA)\n" + "".join(f"(declare-fun {v} () Real)\n" for v in "abcd")
+                  + "(assert (= (+ (* a a b) (* b b c) (* c c d) (* d d a)) 7.0))\n"
+                  "(assert (= (* a b c d) 3.0))\n(assert (> (+ a b c d) 0.0))\n"
+                  "(assert (= (+ (* a a a) (* b b b) (* c c c) (* d d d)) 5.0))\n(check-sat)\n")
 
 
 def _conj(tmp_path, claim: str, max_order: int = 1):
@@ -50,9 +60,11 @@ def test_only_z3_on_a_linear_problem_in_a_pipeline_worker_runs_in_process(monkey
     assert not solvers.inline_ok("z3", LINEAR_UNSAT)
     monkeypatch.setattr(solvers, "INLINE", True)
     assert solvers.inline_ok("z3", LINEAR_UNSAT)
-    assert not solvers.inline_ok("z3", NONLINEAR_UNSAT)
+    assert not solvers.inline_ok("z3", NONLINEAR_UNSAT)          # its whole timeout: pooled
+    assert solvers.inline_ok("z3", NONLINEAR_UNSAT, sliced=True)  # a race's first slice
     assert not solvers.inline_ok("cvc5", LINEAR_UNSAT)
-    assert not solvers.inline_ok("z3", "(declare-fun x () Real)\n(check-sat)\n")
+    assert not solvers.inline_ok("cvc5", NONLINEAR_UNSAT, sliced=True)
+    assert not solvers.inline_ok("z3", "(declare-fun x () Real)\n(check-sat)\n", sliced=True)
 
 
 def test_an_in_process_call_answers_as_the_pooled_one(monkeypatch, pooled):
@@ -64,11 +76,45 @@ def test_an_in_process_call_answers_as_the_pooled_one(monkeypatch, pooled):
     assert [r.result for r in inline] == ["unsat", "sat"]
     assert inline[1].values == {"x": {"exact": "2"}}
     assert len(pooled) == 2                      # nothing more was sent to the pool
+    assert len(solvers.solve_many([("z3", NONLINEAR_UNSAT)], 10)) == 1
+    assert len(pooled) == 3 and pooled[-1][1][1] == NONLINEAR_UNSAT   # whole timeout: pooled
     p = solvers.Portfolio([("z3", NONLINEAR_UNSAT), ("z3", LINEAR_UNSAT)], 10)
-    assert len(pooled) == 3 and pooled[-1][1][1] == NONLINEAR_UNSAT
-    assert p.next() == (1, p.results[1])         # the in-process answer comes first
-    assert p.results[1].result == "unsat"
-    assert p.next()[1].result == "unsat"
+    assert len(pooled) == 3                      # a race's slices are answered in-process
+    assert [p.next()[1].result for _ in range(2)] == ["unsat", "unsat"]
+
+
+def test_a_nonlinear_slice_answers_and_models_as_the_pooled_call(monkeypatch, pooled):
+    """In-process, inside a conjecture's shared context that earlier linear calls used, a
+    nonlinear race call gets a fresh context as a pooled child does: the same answer and
+    the same model (the stored counterexample must not depend on where it ran)."""
+    [from_pool] = solvers.solve_many([("z3", NONLINEAR_SAT)], 10)
+    assert from_pool.result == "sat" and len(pooled) == 1
+    assert from_pool.values["x"]["approx"].startswith("1.414213562373095048801688724209")
+    monkeypatch.setattr(solvers, "INLINE", True)
+    with solvers.shared_context():
+        solvers.solve_many([("z3", LINEAR_UNSAT), ("z3", LINEAR_UNSAT.replace(
+            "(assert (< x 0))\n", ""))], 10)
+        p = solvers.Portfolio([("z3", NONLINEAR_SAT)], 10)
+        assert p.next()[1] is p.results[0]
+    assert len(pooled) == 1                      # nothing more was sent to the pool
+    inline = p.results[0]
+    assert (inline.result, inline.values) == (from_pool.result, from_pool.values)
+
+
+def test_a_hard_nonlinear_slice_gives_the_worker_back_and_moves_to_the_pool(monkeypatch,
+                                                                          pooled):
+    """Real Z3 on a problem it does not settle: the in-process slice ends at about
+    INLINE_SLICE (Z3's own timeout), and the call goes on in the pool with the rest of
+    its timeout, where it can be cancelled."""
+    monkeypatch.setattr(solvers, "INLINE", True)
+    start = time.perf_counter()
+    p = solvers.Portfolio([("z3", NONLINEAR_HARD)], 30)
+    held = time.perf_counter() - start
+    assert held < solvers.INLINE_SLICE + z3_backend.WATCH_GRACE + 2 * z3_backend.WATCH_PERIOD
+    assert [(args[0], args[1]) for _, args, _ in pooled] == [("z3", NONLINEAR_HARD)]
+    assert 28 < pooled[0][2] < 30
+    p.cancel_all("not needed")
+    assert p.results[0].result == "cancelled"
 
 
 def test_an_in_process_call_cancelled_after_it_answered_keeps_its_answer(monkeypatch):
@@ -78,7 +124,9 @@ def test_an_in_process_call_cancelled_after_it_answered_keeps_its_answer(monkeyp
     assert p.results[0].result == "unsat" and p.pending() == []
 
 
-def test_a_race_call_not_answered_within_its_slice_moves_to_the_pool(monkeypatch, pooled):
+@pytest.mark.parametrize("text", [LINEAR_UNSAT, NONLINEAR_UNSAT])
+def test_a_race_call_not_answered_within_its_slice_moves_to_the_pool(monkeypatch, pooled,
+                                                                     text):
     """The primary of a race runs in-process for INLINE_SLICE seconds at most; unanswered
     by then, it is sent to the pool with what is left of its timeout, so that the
     deferred solvers can join it there."""
@@ -93,11 +141,32 @@ def test_a_race_call_not_answered_within_its_slice_moves_to_the_pool(monkeypatch
         return {"result": "unsat", "seconds": 0.0}
 
     monkeypatch.setattr(solvers, "_run_backend", run)
-    p = solvers.Portfolio([("z3", LINEAR_UNSAT)], 10)
+    p = solvers.Portfolio([("z3", text)], 10)
     assert asked == [solvers.INLINE_SLICE]
     assert [(name, args[2]) for name, args, _ in pooled] == [("run", pooled[0][1][2])]
     assert 9.5 < pooled[0][2] < 10 - solvers.INLINE_SLICE + 0.01
     assert p.next()[1].result == "unsat"         # answered by the pooled call
+
+
+def test_a_nonlinear_slice_that_fails_is_asked_again_in_the_pool(monkeypatch, pooled):
+    """An error in a nonlinear slice (Z3 out of the worker's memory, say) is not the
+    call's answer: the pool, under its own cap, is asked. A linear call's error is final,
+    as it always was (it is the text's: the pool would give the same)."""
+    monkeypatch.setattr(solvers, "INLINE", True)
+    here, real = os.getpid(), solvers._run_backend
+
+    def run(name, text, timeout):
+        if os.getpid() == here:                   # in-process only; a pooled child solves
+            raise MemoryError
+        return real(name, text, timeout)
+
+    monkeypatch.setattr(solvers, "_run_backend", run)
+    p = solvers.Portfolio([("z3", NONLINEAR_UNSAT)], 10)
+    assert len(pooled) == 1 and pooled[0][1][1] == NONLINEAR_UNSAT
+    assert p.next()[1].result == "unsat"
+    q = solvers.Portfolio([("z3", LINEAR_UNSAT)], 10)
+    assert len(pooled) == 1
+    assert q.next()[1].result == "unknown" and q.results[0].reason == "out of memory"
 
 
 def test_a_call_given_its_whole_timeout_in_process_stays_there(monkeypatch, pooled):

@@ -62,20 +62,37 @@ def run_isolated(func, args: tuple, timeout: float) -> tuple[str, object]:
 # and a watchdog thread interrupts Z3 shortly after it (``z3_backend``). A pool round
 # trip cost a valid twins conjecture several times Z3's time (two processes woken per
 # call; on 2 cores checking 2 conjectures at once those wake-ups queue), which is what
-# kept --jobs 2 below 1.6x --jobs 1. cvc5, Z3 on nonlinear problems, SOS and the
-# realizers' searches still run in pooled children: their cost is not bounded by their
-# input, and a crash there costs one call, not the conjecture.
+# kept --jobs 2 below 1.6x --jobs 1.
+#
+# Z3 on a nonlinear problem, whose cost its input does not bound, runs in-process only
+# as the first slice of a race (``Portfolio``): at most INLINE_SLICE seconds of Z3's own
+# timeout, in a fresh context as in a pooled child (so it answers what the pool would:
+# Z3 is deterministic given the text and a fresh context); a slice that does not settle
+# it is asked again in the pool with what is left of the timeout, where the deferred
+# solvers join it. Most such calls in the bundled and generated corpora answer in a few
+# milliseconds; each pool round trip had cost a worker 5-10 ms more with two workers
+# than with one, and each worker's pooled child its first use (bench_throughput.py:
+# --jobs 2 went from 1.65x to 1.77x --jobs 1). What this gives up: a crash inside Z3
+# during a slice ends the conjecture (unknown, "the worker died") instead of one call,
+# and a step that ignores Z3's timeout and interrupt holds the worker until the
+# conjecture's budget kills it. The whole-timeout calls (``solve_many``, the
+# counterexample ladder), cvc5, SOS and the realizers' searches still run in pooled
+# children: a crash there costs one call, not the conjecture.
 INLINE = False
 INLINE_SLICE = 0.1      # an in-process race call not answered by then moves to the pool
 
 
-def inline_ok(name: str, text: str) -> bool:
-    """Whether the call of backend ``name`` on SMT-LIB ``text`` runs in this process."""
-    return INLINE and name == "z3" and text.startswith("(set-logic QF_LRA)")
+def inline_ok(name: str, text: str, sliced: bool = False) -> bool:
+    """Whether the call of backend ``name`` on SMT-LIB ``text`` runs in this process:
+    Z3 on a linear problem; ``sliced`` (a race's first slice, see above), also Z3 on a
+    nonlinear one."""
+    if not (INLINE and name == "z3"):
+        return False
+    return text.startswith("(set-logic QF_LRA)") or (sliced and _nonlinear(text))
 
 
 def shared_context():
-    """A scope within which this process's Z3 calls reuse one context (see
+    """A scope within which this process's linear Z3 calls reuse one context (see
     ``z3_backend.shared_context``): ``check.check`` opens one per conjecture."""
     return backend("z3").shared_context()
 
@@ -111,14 +128,21 @@ def _start(name: str, text: str, timeout: float, piece: float | None = None):
     """Backend ``name`` on ``text``: answered in this process when ``inline_ok`` (within
     ``piece`` seconds when given: a call not answered by then is started in the pool with
     what is left of ``timeout``), else a pooled task."""
-    if inline_ok(name, text):
+    if inline_ok(name, text, sliced=piece is not None):
         began = time.perf_counter()
         first = timeout if piece is None else min(timeout, piece)
         outcome = run_inline(_run_backend, (name, text, first))
-        if not (outcome[0] == "ok" and outcome[1]["result"] == "unknown" and first < timeout):
+        settled = outcome[0] == "ok" and outcome[1]["result"] != "unknown"
+        # a slice that did not settle it (unknown, or an error such as running out of
+        # the worker's memory) is asked again in the pool, under the pool's own cap
+        if settled or first >= timeout or (outcome[0] != "ok" and not _nonlinear(text)):
             return _Done(outcome, timeout)
         timeout = max(0.1, timeout - (time.perf_counter() - began))
     return _Job(_run_backend, (name, text, timeout), timeout)
+
+
+def _nonlinear(text: str) -> bool:
+    return text.startswith("(set-logic QF_NRA)")
 
 
 def _run_backend(name: str, text: str, timeout: float) -> dict:

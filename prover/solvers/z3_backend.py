@@ -88,8 +88,8 @@ def _in_scope() -> bool:
 
 @contextlib.contextmanager
 def shared_context():
-    """Within this scope, the Z3 calls this process and thread makes reuse one context
-    instead of creating one each (1.5-2 ms apiece, a quarter of a twins conjecture's
+    """Within this scope, the linear Z3 calls this process and thread makes reuse one
+    context (a nonlinear call always gets a fresh one, see ``run``) instead of creating one each (1.5-2 ms apiece, a quarter of a twins conjecture's
     time: 332 contexts for 50 conjectures, bench/bench_throughput.py). ``check.check``
     opens one scope per conjecture, so what a call answers depends only on that
     conjecture's own earlier calls, never on which conjectures a worker checked before
@@ -141,8 +141,11 @@ def _check(solver, ctx, timeout: float):
 
 def run(text: str, timeout: float) -> dict:
     z3 = load()
-    ctx = _context(z3)
-    solver = z3.SolverFor("QF_NRA" if "QF_NRA" in text else "QF_LRA", ctx=ctx)
+    nonlinear = "QF_NRA" in text
+    # a nonlinear call gets a fresh context even within a shared_context scope, as in a
+    # pooled child: it answers (and models) the same whether it ran in-process or there
+    ctx = z3.Context() if nonlinear else _context(z3)
+    solver = z3.SolverFor("QF_NRA" if nonlinear else "QF_LRA", ctx=ctx)
     solver.set("timeout", max(1, int(timeout * 1000)))
     solver.from_string(text)
     answer = _check(solver, ctx, timeout)
