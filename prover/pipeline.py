@@ -24,8 +24,9 @@ At most ``min(--jobs, cores, conjectures)`` workers run at once, each forked onc
 the zygote when the ``prover`` command started one, prover/zygote.py, already loaded;
 else here) and sent conjecture after conjecture (with the solver pool it keeps, see ``solvers.pool``): a
 worker is replaced only after a budget kill, a crash or an error. Results come back in
-input order. Being an isolation unit itself, a worker runs Z3 on linear problems
-in-process instead of in a pooled child (``solvers.INLINE``).
+input order. Being an isolation unit itself, a worker runs Z3 on linear problems, and
+the first slice of a race's Z3 call on a nonlinear one, in-process instead of in a
+pooled child (``solvers.INLINE``).
 """
 
 from __future__ import annotations
