@@ -205,7 +205,11 @@ def _check_one(conj: Conjecture, *, timeout, seed, use_solvers, certify,
     cert.solvers[:0] = ([_solver_entry(vac, "vacuity check: hypotheses satisfiable?")]
                         + [_solver_entry(x, "negated claim") for x in results])
     cert.vacuous = vac.result == "unsat"
-    cert.witness = hypotheses_witness(conj, instance, vac)
+    # a refutation's counterexample is its witness that the hypotheses hold (verify checks
+    # it so); a vacuity model beside it would be stored or not by timing alone (the check
+    # is cancelled once the counterexample is found, answered or not)
+    cert.witness = None if settled == "counterexample" else hypotheses_witness(conj, instance,
+                                                                               vac)
     if cert.vacuous:
         out.warnings.append("the model constraints and assumptions are contradictory: "
                             "the claim holds vacuously")

@@ -401,3 +401,22 @@ def test_a_conjecture_checked_after_others_gets_the_record_it_gets_alone(tmp_pat
         check(c)
     assert [essentials(check(c)) for c in (refuted, valid)] == alone
     assert [a[0].value for a in alone] == ["refuted", "valid"]
+
+
+def test_a_refutation_stores_no_vacuity_witness_however_early_the_vacuity_check_ends(
+        tmp_path, monkeypatch):
+    """A refuted record's counterexample is its witness that the hypotheses hold; a
+    vacuity model beside it would be stored or not by timing alone (the check is deferred,
+    then cancelled once the counterexample is found). Here the vacuity check starts at
+    once and answers in-process before the counterexample: still no witness. A valid
+    claim keeps its witness."""
+    import prover.check as check_module
+    monkeypatch.setattr(solvers, "INLINE", True)
+    monkeypatch.setattr(check_module, "SECOND_OPINION_DELAY", 0.0)
+    refuted = check(_conj(tmp_path, "h2 >= 2*(rMZ - rDZ)", max_order=2)).record
+    vacuity = refuted.solvers[0]
+    assert refuted.verdict.value == "refuted" and vacuity.role.startswith("vacuity")
+    assert vacuity.result == "sat"                # it did answer, in time to be stored
+    assert refuted.witness is None and refuted.vacuous is False
+    valid = check(_conj(tmp_path, "h2 <= 2*rDZ")).record
+    assert valid.verdict.value == "valid" and valid.witness is not None
