@@ -18,6 +18,8 @@ def cmd_list(args) -> int:
 
     A certificate that cannot be read or lacks the fields prover relies on is listed
     with verdict 'malformed' (and a warning saying why); `prover verify` fails it.
+    The rows are what the store holds: `prover verify` re-checks verdict, trust and the
+    VACUOUS mark; the age and a 'solvers disagree' note are as recorded by the run.
 
     Example:  prover list --trust certificate --verdict valid
 
@@ -44,7 +46,7 @@ def cmd_list(args) -> int:
         listed.append({"id": rec.id, "model": rec.model.name, "verdict": rec.verdict.value,
                        "trust": None if rec.trust is None else rec.trust.value,
                        "vacuous": rec.vacuous, "created": rec.created})
-        rows.append([cid, rec.model.name, _verdict_text(rec), rec.trust or "-",
+        rows.append([cid, rec.model.name, _verdict_text(rec, stored=True), rec.trust or "-",
                      _age(rec.created)])
     for b in bad:
         _err(f"warning: unreadable certificate {b.path}: {b.reason}")

@@ -67,11 +67,14 @@ def _age(created: str) -> str:
     return f"{max(0, int(secs))}s"
 
 
-def _verdict_text(cert) -> str:
-    """A record's verdict as the tables print it."""
+def _verdict_text(cert, stored: bool = False) -> str:
+    """A record's verdict as the tables print it. ``stored``: read from the store, where
+    the disagreement (in an unknown's reason) is as recorded by the run — `prover verify`
+    cannot re-derive it, so the mark says so (VACUOUS it does re-derive)."""
     v = cert.verdict.value
     if v == "valid" and cert.vacuous:
         return "valid (VACUOUS)"
     if v == "unknown" and "disagree" in (cert.reason or ""):
-        return "unknown (SOLVERS DISAGREE)"
+        return "unknown (SOLVERS DISAGREE, as recorded)" if stored \
+            else "unknown (SOLVERS DISAGREE)"
     return v

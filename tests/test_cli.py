@@ -400,3 +400,25 @@ def test_the_batch_saver_stores_in_order_without_holding_up_the_loop():
     assert [(i, str(e)) for i, e in refused] == [("bad", "the disk is full"),
                                                  ("worse", "OSError: unexpected")]
     assert not saver.thread.is_alive()
+
+
+def test_a_stored_disagreement_is_marked_as_recorded():
+    """An unknown's 'solvers disagree' comes from its stored reason, which `prover verify`
+    cannot re-derive: `list` and the site say it is as recorded; a fresh check's table
+    (`check`) states it plainly. VACUOUS (re-derived by verify) is never so marked."""
+    from types import SimpleNamespace
+
+    from prover.cli_output import _verdict_text
+    from prover.record import Verdict
+    from prover.site.markup import _verdict_badge
+
+    def rec(verdict, reason=None, vacuous=False):
+        return SimpleNamespace(verdict=Verdict(verdict), reason=reason, vacuous=vacuous)
+
+    split = rec("unknown", "the solvers disagree (z3: sat, cvc5: unsat) and neither ...")
+    assert _verdict_text(split) == "unknown (SOLVERS DISAGREE)"
+    assert _verdict_text(split, stored=True) == "unknown (SOLVERS DISAGREE, as recorded)"
+    assert "solvers disagree (as recorded)</span>" in _verdict_badge(split)
+    assert "does not re-check it" in _verdict_badge(split)
+    assert _verdict_text(rec("valid", vacuous=True), stored=True) == "valid (VACUOUS)"
+    assert _verdict_text(rec("unknown", "timeout"), stored=True) == "unknown"

@@ -66,7 +66,8 @@ def _verdict_badge(cert) -> str:
     if verdict == "valid" and cert.vacuous:
         extra = ' <span class="badge vacuous">vacuous</span>'
     elif verdict == "unknown" and "disagree" in (cert.reason or ""):
-        extra = ' <span class="badge vacuous">solvers disagree</span>'
+        extra = (' <span class="badge vacuous" title="as recorded by the run; `prover verify`'
+                 ' does not re-check it">solvers disagree (as recorded)</span>')
     return f'<span class="badge {verdict}">{_esc(verdict)}</span>{extra}'
 
 
