@@ -7,7 +7,9 @@
    asks), sequentially.
 2. The main job, `prover check --kernel` on the bundled corpus (a copy of the store):
    cold (--force, an empty Coq cache), --force again (Coq cache filled), and warm
-   (unchanged inputs); then `prover verify` of that store with --jobs 1 and the default.
+   (unchanged inputs); each conjecture's time and its certificate search's against its
+   budget (from the second run's `check --json`: how many went over, the largest
+   shares); then `prover verify` of that store with --jobs 1 and the default.
 
     python bench/bench_throughput.py [--n N] [--repeat R] [--skip-main]
 
@@ -19,6 +21,7 @@ run varies by about 5 % from the next.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -52,6 +55,7 @@ def corpus(directory: Path, n: int) -> list[Path]:
 
 
 BUSY: dict[str, list[float]] = {}     # cores busy during each timed run, by label
+OUTPUT: list[str] = [""]              # the last run's standard output
 
 
 def _cpu_ticks() -> tuple[int, int] | None:
@@ -78,9 +82,10 @@ def _environment(extra: dict | None) -> dict:
 def prover(args: list[str], env: dict | None = None, label: str | None = None) -> float:
     before = _cpu_ticks()
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "prover", *args], cwd=ROOT, capture_output=True,
-                   check=False, env=_environment(env))
+    done = subprocess.run([sys.executable, "-m", "prover", *args], cwd=ROOT,
+                          capture_output=True, check=False, env=_environment(env))
     seconds = time.perf_counter() - start
+    OUTPUT[:] = [done.stdout.decode("utf-8", "replace")]
     after = _cpu_ticks()
     if label and before and after and after[1] > before[1]:
         cores = (after[0] - before[0]) / (after[1] - before[1]) * (os.cpu_count() or 1)
@@ -189,16 +194,41 @@ def main() -> None:
         shutil.copytree(ROOT / "certificates", store)
         empty = {"PROVER_CACHE_DIR": str(tmp / "coq-cache")}     # no proof compiled yet
         cold = prover(["check", "-q", "--kernel", "--force", "--store", str(store)], empty)
-        cached = prover(["check", "-q", "--kernel", "--force", "--store", str(store)], empty)
+        cached = prover(["check", "--json", "--kernel", "--force", "--store", str(store)],
+                        empty)
+        budgets = _budgets(OUTPUT[0])
         warm = prover(["check", "-q", "--kernel", "--store", str(store)], empty)
         print("\nmain job, prover check --kernel on the bundled corpus:")
         print(f"  cold (--force, empty Coq cache): {cold:.2f} s")
         print(f"  --force again (every proof's text already compiled): {cached:.2f} s")
         print(f"  warm (unchanged inputs): {warm:.2f} s")
+        print(f"  budgets (--force again, check --json): {budgets}")
         verify1 = prover(["verify", "-q", "--jobs", "1", "--store", str(store)], empty)
         verify2 = prover(["verify", "-q", "--store", str(store)], empty)
         print(f"  prover verify of that store: {verify2:.2f} s with --jobs {os.cpu_count()} "
               f"(the default), {verify1:.2f} s with --jobs 1")
+
+
+def _budgets(text: str) -> str:
+    """Each conjecture's time (and its certificate search's) against its budget
+    (``prover.check.budget``: its file's timeout, else the default), from `check --json`:
+    the largest shares, and how many went over."""
+    from prover.check import budget
+    try:
+        results = json.loads(text)["results"]
+    except (ValueError, KeyError):
+        return "no JSON from check (see its output)"
+    shares, searches = [], []
+    for r in results:
+        limit = budget(load(ROOT / r["source"]))
+        shares.append((r["seconds"] / limit, r["seconds"], limit, r["id"]))
+        searches.append((r["certify_seconds"] / limit, r["certify_seconds"], limit, r["id"]))
+    top, search = max(shares), max(searches)
+    over = sum(share > 1 for share, *_ in shares)
+    unknown = sum(r["verdict"] == "unknown" for r in results)
+    return (f"{len(results)} conjectures, {over} over their budget, {unknown} unknown; "
+            f"the largest share {top[1]:.2f} s of {top[2]:g} s ({top[3]}); the longest "
+            f"certificate search {search[1]:.2f} s of {search[2]:g} s ({search[3]})")
 
 
 if __name__ == "__main__":
