@@ -105,7 +105,10 @@ def cmd_show(args) -> int:
     try:
         text = render(doc, problem, why_not)
     except MalformedCertificate as exc:
-        _err(f"error: certificate '{args.id}' is malformed: {where}: {exc.reason}{fix}")
+        # the renderer knows only that some payload had the wrong shape; verify's checks
+        # walk the evidence piece by piece and say which is at fault
+        _err(f"error: certificate '{args.id}' is malformed: {where}: {exc.reason} "
+             f"(`prover verify {args.id}` says what is wrong){fix}")
         return 2
     print(text)
     return 0

@@ -452,6 +452,7 @@ def test_show_explains_a_malformed_certificate(bad_store, name):
         assert proc.returncode == 2
         assert proc.stderr.startswith(f"error: certificate '{name}' is malformed: ")
         assert "cannot be shown: a field has the wrong type" in proc.stderr
+        assert f"(`prover verify {name}` says what is wrong)" in proc.stderr
         return
     assert proc.returncode == 2 and proc.stdout == ""
     (line,) = proc.stderr.splitlines()
