@@ -131,14 +131,22 @@ class _Worker:
 class _CheckTask:
     """Checking one conjecture: its budget, and the outcome when the worker fails it."""
 
-    def __init__(self, conj, timeout, kernel):
+    def __init__(self, conj, timeout, kernel, slices: bool = True):
         from .check import budget
         self.conj, self.timeout, self.kernel = conj, timeout, kernel
+        self.slices = slices
         self.seconds = budget(conj, timeout)
 
     def message(self) -> bytes:
         """What the worker is sent (pickled when it starts, not all up front)."""
-        return pickle.dumps(("check", (self.conj, self.timeout, self.kernel)))
+        return pickle.dumps(("check", (self.conj, self.timeout, self.kernel, self.slices)))
+
+    def without_slices(self) -> "_CheckTask | None":
+        """The same check with every nonlinear solver call in the pool, for a worker that
+        died (a nonlinear slice's alarm ended it, solvers.SLICE_ALARM, or a crash, maybe
+        Z3's in a slice); None if this was it."""
+        return _CheckTask(self.conj, self.timeout, self.kernel, False) if self.slices \
+            else None
 
     def failed(self, event: str, detail, phase: str, elapsed: float):
         if event == "error":
@@ -310,8 +318,16 @@ def _run_tasks(tasks, jobs: int, memory: int | None) -> Iterator:
                     done[job.index] = job.task.failed("error", payload, phase,
                                                       time.monotonic() - job.started)
                 else:
-                    done[job.index] = job.task.failed("died", worker.proc.exitcode, phase,
-                                                      time.monotonic() - job.started)
+                    # a slice's alarm (-SIGALRM), or a crash that may have been Z3's in
+                    # a slice: once more, every nonlinear call in the pool, where a crash
+                    # costs one call (a crash elsewhere simply recurs, and is reported)
+                    code = worker.proc.exitcode
+                    again = getattr(job.task, "without_slices", lambda: None)()
+                    if again is not None:
+                        todo.appendleft((job.index, again))
+                    else:
+                        done[job.index] = job.task.failed("died", code, phase,
+                                                          time.monotonic() - job.started)
             now = time.monotonic()
             for conn, worker in list(running.items()):
                 job = worker.job

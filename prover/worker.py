@@ -55,6 +55,8 @@ def serve(conn, phase, memory, parent) -> None:
     from . import solvers
 
     solvers.INLINE = True       # this process is the isolation unit (see solvers.INLINE)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    solvers.SLICE_ALARM = True  # a nonlinear slice that overruns ends it (and is redone)
 
     def hook(index: int) -> None:
         phase[0] = index
@@ -68,10 +70,12 @@ def serve(conn, phase, memory, parent) -> None:
         try:
             kind, args = pickle.loads(message)
             if kind == "call":
+                solvers.SLICES_NONLINEAR = True
                 func, func_args = args
                 out = func(*func_args)
             else:
-                conj, timeout, kernel = args
+                conj, timeout, kernel, slices = args
+                solvers.SLICES_NONLINEAR = slices
                 out = check_module.check(conj, timeout=timeout, kernel=kernel)
             conn.send(("done", out))
         except MemoryError:

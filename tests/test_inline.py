@@ -7,6 +7,7 @@ the ones the pool gives."""
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from fractions import Fraction
 import time
@@ -420,3 +421,61 @@ def test_a_refutation_stores_no_vacuity_witness_however_early_the_vacuity_check_
     assert refuted.witness is None and refuted.vacuous is False
     valid = check(_conj(tmp_path, "h2 <= 2*rDZ")).record
     assert valid.verdict.value == "valid" and valid.witness is not None
+
+
+def test_a_nonlinear_call_never_uses_the_scopes_shared_context(monkeypatch):
+    """Within a conjecture's scope, a nonlinear call gets a fresh context, as in a pooled
+    child: the model it stores must not depend on the conjecture's earlier linear calls
+    (the test of the same answer and model above has only one model to find)."""
+    import z3
+    used = []
+    real = z3.SolverFor
+
+    def solver_for(logic, ctx=None):
+        used.append((logic, ctx))
+        return real(logic, ctx=ctx)
+
+    monkeypatch.setattr(z3, "SolverFor", solver_for)
+    with solvers.shared_context():
+        assert z3_backend.run(LINEAR_UNSAT, 5)["result"] == "unsat"
+        shared = z3_backend._SHARED.ctx
+        assert z3_backend.run(NONLINEAR_SAT, 5)["result"] == "sat"
+        assert z3_backend.run(LINEAR_UNSAT, 5)["result"] == "unsat"
+    assert [logic for logic, _ in used] == ["QF_LRA", "QF_NRA", "QF_LRA"]
+    assert used[0][1] is shared and used[2][1] is shared      # the linear ones share it
+    assert used[1][1] is not shared
+
+
+@pytest.mark.parametrize("stuck", ["hangs", "crashes"])
+def test_a_slice_that_overruns_its_alarm_is_checked_again_with_every_call_pooled(
+        tmp_path, monkeypatch, stuck):
+    """In a pipeline worker a nonlinear slice arms SIGALRM for INLINE_SLICE + SLICE_GRACE:
+    if Z3 is still in it then (as Z3 5.4 on a power 32 in a twins assumption, for
+    seconds), the worker ends, and the pipeline checks the conjecture once more in a fresh
+    worker with every nonlinear call in the pool. The record is the one a normal run
+    gives (the pooled calls answer what the slices would). A crash in a slice (Z3's, say)
+    is retried the same way: it costs a second check, not the answer."""
+    from prover.pipeline import run_many
+    conj = _conj(tmp_path, "s2 >= 4/3*rDZ - rMZ", max_order=2)
+    [normal] = run_many([conj], jobs=1)
+    log = tmp_path / "stuck"
+    real = solvers._run_backend
+
+    def run(name, text, timeout):
+        if solvers.SLICES_NONLINEAR and "QF_NRA" in text:
+            with open(log, "a") as fh:
+                fh.write(f"{os.getpid()}\n")
+            if stuck == "crashes":
+                os.kill(os.getpid(), signal.SIGSEGV)
+            time.sleep(60)                        # ignores its timeout
+        return real(name, text, timeout)
+
+    monkeypatch.setattr(solvers, "_run_backend", run)
+    start = time.perf_counter()
+    [again] = run_many([conj], jobs=1)
+    assert time.perf_counter() - start < 20
+    assert len(log.read_text().split()) == 1     # one slice stuck, then none in-process
+    assert again.verdict.value == normal.verdict.value == "valid"
+    assert again.record.trust == normal.record.trust
+    assert again.record.proof == normal.record.proof
+    assert [s.role for s in again.record.solvers] == [s.role for s in normal.record.solvers]

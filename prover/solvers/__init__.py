@@ -9,7 +9,9 @@ the batch.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import signal
 import time
 from dataclasses import dataclass, field
 
@@ -72,14 +74,26 @@ def run_isolated(func, args: tuple, timeout: float) -> tuple[str, object]:
 # solvers join it. Most such calls in the bundled and generated corpora answer in a few
 # milliseconds; each pool round trip had cost a worker 5-10 ms more with two workers
 # than with one, and each worker's pooled child its first use (bench_throughput.py:
-# --jobs 2 went from 1.65x to 1.77x --jobs 1). What this gives up: a crash inside Z3
-# during a slice ends the conjecture (unknown, "the worker died") instead of one call,
-# and a step that ignores Z3's timeout and interrupt holds the worker until the
-# conjecture's budget kills it. The whole-timeout calls (``solve_many``, the
-# counterexample ladder), cvc5, SOS and the realizers' searches still run in pooled
-# children: a crash there costs one call, not the conjecture.
+# --jobs 2 went from 1.65x to 1.77x --jobs 1). A crash inside Z3 during a slice, or a
+# step that ignores Z3's timeout and interrupt (see SLICE_ALARM), costs the conjecture a
+# second check with every nonlinear call pooled, instead of one call. The
+# whole-timeout calls (``solve_many``, the counterexample ladder), cvc5, SOS and the
+# realizers' searches still run in pooled children: a crash there costs one call, not
+# the conjecture.
 INLINE = False
 INLINE_SLICE = 0.1      # an in-process race call not answered by then moves to the pool
+# Z3 5.4 overran its 100 ms timeout by 23-33 ms on hostile systems, but on some (a power
+# 32 in a twins assumption) it ignores both its timeout and the watchdog's interrupt for
+# seconds, holding the worker. A pipeline worker sets SLICE_ALARM: each nonlinear slice
+# arms a real-time timer for INLINE_SLICE + SLICE_GRACE whose signal, SIGALRM left at
+# its default action, ends the worker if Z3 is still in the slice then (no thread: a
+# handoff between threads cost as much as the pool round trip it replaces). The
+# pipeline sees the worker die and checks the conjecture again in a fresh worker with
+# SLICES_NONLINEAR off, every nonlinear call in the pool as before (``pipeline``); so
+# does a crash, which may have been Z3's in a slice.
+SLICE_ALARM = False
+SLICE_GRACE = 0.2
+SLICES_NONLINEAR = True
 
 
 def inline_ok(name: str, text: str, sliced: bool = False) -> bool:
@@ -88,7 +102,8 @@ def inline_ok(name: str, text: str, sliced: bool = False) -> bool:
     nonlinear one."""
     if not (INLINE and name == "z3"):
         return False
-    return text.startswith("(set-logic QF_LRA)") or (sliced and _nonlinear(text))
+    return text.startswith("(set-logic QF_LRA)") or (sliced and SLICES_NONLINEAR
+                                                    and _nonlinear(text))
 
 
 def shared_context():
@@ -131,7 +146,11 @@ def _start(name: str, text: str, timeout: float, piece: float | None = None):
     if inline_ok(name, text, sliced=piece is not None):
         began = time.perf_counter()
         first = timeout if piece is None else min(timeout, piece)
-        outcome = run_inline(_run_backend, (name, text, first))
+        if _nonlinear(text) and SLICE_ALARM:
+            with _alarm(first + SLICE_GRACE):
+                outcome = run_inline(_run_backend, (name, text, first))
+        else:
+            outcome = run_inline(_run_backend, (name, text, first))
         settled = outcome[0] == "ok" and outcome[1]["result"] != "unknown"
         # a slice that did not settle it (unknown, or an error such as running out of
         # the worker's memory) is asked again in the pool, under the pool's own cap
@@ -139,6 +158,17 @@ def _start(name: str, text: str, timeout: float, piece: float | None = None):
             return _Done(outcome, timeout)
         timeout = max(0.1, timeout - (time.perf_counter() - began))
     return _Job(_run_backend, (name, text, timeout), timeout)
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float):
+    """SIGALRM after ``seconds`` unless the block has ended (see SLICE_ALARM); the signal's
+    action must be the default, which ends the process."""
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _nonlinear(text: str) -> bool:
