@@ -94,13 +94,13 @@ class Kind(str, Enum):
         return self is not Kind.SMT
 
 
-
 def checker_description(kind: str) -> str:
     """What checks a certificate of ``kind`` ('farkas', 'polya', 'sos'): the record's
     ``proof.checker``, written by the search and re-derived by ``prover verify``."""
     if kind == "sos":
         return "prover.checker (exact rational arithmetic, exact LDL^T PSD check, no solver)"
     return "prover.checker (exact rational arithmetic, no solver)"
+
 
 class SolverResult(str, Enum):
     SAT = "sat"

@@ -146,10 +146,9 @@ def _start(name: str, text: str, timeout: float, piece: float | None = None):
     if inline_ok(name, text, sliced=piece is not None):
         began = time.perf_counter()
         first = timeout if piece is None else min(timeout, piece)
-        if _nonlinear(text) and SLICE_ALARM:
-            with _alarm(first + SLICE_GRACE):
-                outcome = run_inline(_run_backend, (name, text, first))
-        else:
+        guard = _alarm(first + SLICE_GRACE) if SLICE_ALARM and _nonlinear(text) \
+            else contextlib.nullcontext()
+        with guard:
             outcome = run_inline(_run_backend, (name, text, first))
         settled = outcome[0] == "ok" and outcome[1]["result"] != "unknown"
         # a slice that did not settle it (unknown, or an error such as running out of

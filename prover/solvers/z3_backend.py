@@ -89,8 +89,9 @@ def _in_scope() -> bool:
 @contextlib.contextmanager
 def shared_context():
     """Within this scope, the linear Z3 calls this process and thread makes reuse one
-    context (a nonlinear call always gets a fresh one, see ``run``) instead of creating one each (1.5-2 ms apiece, a quarter of a twins conjecture's
-    time: 332 contexts for 50 conjectures, bench/bench_throughput.py). ``check.check``
+    context (a nonlinear call always gets a fresh one, see ``run``) instead of creating
+    one each (1.5-2 ms apiece, a quarter of a twins conjecture's time: 332 contexts for
+    50 conjectures, bench/bench_throughput.py). ``check.check``
     opens one scope per conjecture, so what a call answers depends only on that
     conjecture's own earlier calls, never on which conjectures a worker checked before
     (the store stays byte-stable whatever the batch). A context that a call left
